@@ -1,0 +1,1 @@
+"""The ``genfin`` command: thin faces over the library, one module per command group."""

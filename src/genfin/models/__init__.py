@@ -1,0 +1,6 @@
+"""Estimators after scikit-learn's contract: they own the data handling, the loop and fitted state."""
+
+from genfin.models.autoencoder import AutoencoderDetector
+from genfin.models.registry import load
+
+__all__ = ["AutoencoderDetector", "load"]

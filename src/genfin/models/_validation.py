@@ -1,0 +1,139 @@
+"""Checks of in-memory inputs (arrays and DataFrames) before an estimator does any work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from genfin.exceptions import DataValidationError, NotFittedError
+
+
+def check_is_fitted(estimator: Any, attribute: str = "module_") -> None:
+    """Raise :class:`NotFittedError` unless ``estimator`` has the fitted ``attribute``."""
+    if not hasattr(estimator, attribute):
+        raise NotFittedError(
+            f"this {type(estimator).__name__} is not fitted yet; call fit(X) first or load a saved model"
+        )
+
+
+def feature_names_of(X: Any) -> list[str] | None:
+    """Column names of a DataFrame as strings, else ``None``."""
+    if isinstance(X, pd.DataFrame):
+        return [str(c) for c in X.columns]
+    return None
+
+
+def check_features(
+    X: Any,
+    *,
+    n_features: int | None = None,
+    feature_names: list[str] | None = None,
+    name: str = "X",
+    owner: str = "the model",
+) -> np.ndarray:
+    """Return ``X`` as a 2-D float32 array after checking it; raise one clear error otherwise.
+
+    Parameters
+    ----------
+    X
+        Array-like or DataFrame of shape (n_rows, n_features).
+    n_features, feature_names
+        What the fitted estimator expects; ``None`` at fit time.
+    name
+        What to call the input in messages.
+    owner
+        What to call the estimator in messages.
+    """
+    if sparse.issparse(X):
+        raise TypeError(f"{name}: sparse input is not supported; convert it with X.toarray() first")
+    if isinstance(X, pd.DataFrame):
+        if feature_names is not None:
+            got = feature_names_of(X)
+            if got != feature_names:
+                missing = [c for c in feature_names if c not in got]
+                extra = [c for c in got if c not in feature_names]
+                detail = "; ".join(
+                    part
+                    for part in (
+                        f"missing {missing}" if missing else "",
+                        f"unexpected {extra}" if extra else "",
+                        "same columns in another order" if not missing and not extra else "",
+                    )
+                    if part
+                )
+                raise DataValidationError(
+                    f"columns differ from those the model was fitted on ({detail})", source=name
+                )
+        non_numeric = [str(c) for c, dtype in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
+        if non_numeric:
+            raise DataValidationError(
+                f"non-numeric column(s) {non_numeric}; convert or drop them first", source=name,
+                column=non_numeric[0],
+            )
+        index = X.index
+        array = X.to_numpy(dtype=np.float32)
+    else:
+        index = None
+        raw = np.asarray(X)
+        if raw.dtype.kind == "c":
+            raise DataValidationError("Complex data not supported; pass real numbers", source=name)
+        try:
+            array = raw.astype(np.float32)
+        except TypeError as exc:
+            raise TypeError(f"{name}: cannot be read as numbers ({exc})") from exc
+        except ValueError as exc:
+            raise DataValidationError(f"cannot be read as numbers ({exc})", source=name) from exc
+    if array.ndim != 2:
+        raise DataValidationError(
+            f"expected a 2-D array of shape (n_rows, n_features), got shape {array.shape}"
+            + ("; Reshape your data: X.reshape(1, -1) for a single row" if array.ndim == 1 else ""),
+            source=name,
+        )
+    if array.shape[0] == 0:
+        raise DataValidationError(
+            f"has 0 sample(s) (shape={array.shape}) while a minimum of 1 is required.", source=name
+        )
+    if array.shape[1] == 0:
+        raise DataValidationError(
+            f"has 0 feature(s) (shape={array.shape}) while a minimum of 1 is required.", source=name
+        )
+    if n_features is not None and array.shape[1] != n_features:
+        raise DataValidationError(
+            f"{name} has {array.shape[1]} features, but {owner} is expecting {n_features} features as input "
+            f"(it was fitted on {n_features}; got shape {array.shape})"
+        )
+    finite = np.isfinite(array)
+    if not finite.all():
+        row, col = np.argwhere(~finite)[0]
+        column = (feature_names or feature_names_of(X) or [None] * array.shape[1])[col]
+        where = f"index {index[row]!r}" if index is not None else f"row index {row}"
+        raise DataValidationError(
+            f"contains NaN or inf values (first at {where}, feature {col}); "
+            "impute or remove them before fitting or scoring",
+            source=name,
+            column=column,
+        )
+    return array
+
+
+def check_labels(y: Any, n_rows: int, *, allowed: tuple[int, ...] = (0, 1), name: str = "y") -> np.ndarray:
+    """Return ``y`` as a 1-D int64 array of ``n_rows`` labels from ``allowed``."""
+    array = np.asarray(y)
+    if array.ndim != 1:
+        array = array.reshape(-1) if array.ndim == 2 and array.shape[1] == 1 else array
+    if array.ndim != 1 or array.shape[0] != n_rows:
+        raise DataValidationError(f"expected {n_rows} labels, got shape {np.shape(y)}", source=name)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise DataValidationError(
+            f"contains NaN or inf (first at row index {int(np.argmin(np.isfinite(array)))})", source=name
+        )
+    bad = ~np.isin(array, allowed)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise DataValidationError(
+            f"labels must be one of {list(allowed)}; row index {row} holds {array[row]!r}", source=name
+        )
+    return array.astype(np.int64)

@@ -1,0 +1,96 @@
+"""What every genfin estimator shares: saving, loading, device and fitted-state checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+
+from genfin.exceptions import ModelFileError
+from genfin.io import SavedModel, write_model_folder
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.random.Generator):
+        # A generator object has no faithful JSON form; saving a fitted model does not need it.
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+class TorchEstimator(BaseEstimator):
+    """Base class of the estimators that own a torch module (``module_``).
+
+    Subclasses list the JSON-safe fitted attributes to save in ``_saved_attributes`` and rebuild
+    their module in ``_build_module``; ``save`` and ``genfin.load`` do the rest.
+    """
+
+    _saved_attributes: ClassVar[tuple[str, ...]] = ()
+
+    def save(self, folder: str | Path) -> Path:
+        """Save the fitted model to ``folder`` (weights as safetensors, the rest as JSON).
+
+        Returns
+        -------
+        Path
+            The folder, for chaining and messages.
+        """
+        from genfin.models._validation import check_is_fitted
+
+        check_is_fitted(self)
+        params = {name: _json_safe(value) for name, value in self.get_params(deep=False).items()}
+        state = {name: _json_safe(getattr(self, name)) for name in self._saved_attributes}
+        state.update(self._extra_saved_state())
+        tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
+        return write_model_folder(folder, class_name=type(self).__name__, params=params, state=state, tensors=tensors)
+
+    def _extra_saved_state(self) -> dict[str, Any]:
+        """JSON-safe state beyond ``_saved_attributes`` (a scaler, for example)."""
+        return {}
+
+    def _restore_extra_state(self, state: dict[str, Any]) -> None:
+        """Inverse of ``_extra_saved_state``."""
+
+    def _build_module(self) -> torch.nn.Module:
+        """Build the untrained module from hyperparameters and fitted attributes."""
+        raise NotImplementedError
+
+    @classmethod
+    def _from_saved(cls, saved: SavedModel) -> TorchEstimator:
+        try:
+            estimator = cls(**saved.params)
+        except TypeError as exc:
+            raise ModelFileError(f"the saved parameters do not fit {cls.__name__}: {exc}") from exc
+        for name in cls._saved_attributes:
+            if name not in saved.state:
+                raise ModelFileError(f"the saved state of {cls.__name__} lacks {name!r}")
+            setattr(estimator, name, saved.state[name])
+        estimator._restore_extra_state(saved.state)
+        module = estimator._build_module()
+        weights = {k.removeprefix("module."): v for k, v in saved.tensors.items()}
+        expected = module.state_dict()
+        missing = sorted(set(expected) - set(weights))
+        unexpected = sorted(set(weights) - set(expected))
+        wrong_shape = [k for k in expected if k in weights and weights[k].shape != expected[k].shape]
+        if missing or unexpected or wrong_shape:
+            raise ModelFileError(
+                f"the weights do not fit the saved {cls.__name__} configuration "
+                f"(missing {missing}, unexpected {unexpected}, wrong shape {wrong_shape})"
+            )
+        module.load_state_dict(weights)
+        module.eval()
+        estimator.module_ = module.to(estimator._device())
+        return estimator
+
+    def _device(self) -> torch.device:
+        from genfin.training import resolve_device
+
+        return resolve_device(self.device)

@@ -1,0 +1,6 @@
+"""Whole jobs composed from the library's parts: the demo and the fraud report."""
+
+from genfin.pipelines.data import read_transactions
+from genfin.pipelines.fraud import FraudReport, run_fraud_report
+
+__all__ = ["FraudReport", "read_transactions", "run_fraud_report"]
