@@ -6,8 +6,6 @@ print it as one line and a user knows what to fix without reading a traceback.
 
 from __future__ import annotations
 
-from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
-
 
 class GenfinError(Exception):
     """Base class of every error genfin raises on purpose."""
@@ -51,11 +49,11 @@ class DataValidationError(GenfinError, ValueError):
         super().__init__(f"{', '.join(where)}: {message}" if where else message)
 
 
-class NotFittedError(GenfinError, _SklearnNotFittedError):
-    """A method that needs a fitted estimator was called before ``fit``.
+class NotFittedError(GenfinError, ValueError, AttributeError):
+    """A method that needs a fitted object was called before ``fit``.
 
-    Subclasses scikit-learn's ``NotFittedError`` (itself a ``ValueError`` and ``AttributeError``),
-    so code written against scikit-learn catches it.
+    A ``ValueError`` and an ``AttributeError``, as scikit-learn's ``NotFittedError`` is; the
+    estimators raise a subclass that is scikit-learn's too.
     """
 
 

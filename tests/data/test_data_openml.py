@@ -233,3 +233,11 @@ def test_cached_file_is_validated(tmp_path):
 def test_fixtures_load_like_a_user_file(tmp_path):
     data = load_creditcard(FIXTURES / "dataset_1597.pq")
     assert len(data) == N_ROWS
+
+
+def test_unreadable_parquet_falls_back_to_arff(tmp_path):
+    opener = FakeOpenML(**{PARQUET_URL: lambda: FakeResponse(b"PAR1 garbage")})
+    data = fetch_creditcard(tmp_path, opener=opener)
+    assert opener.calls == [DESCRIPTION_URL, PARQUET_URL, ARFF_URL]
+    assert len(data) == N_ROWS
+    assert sorted(p.name for p in tmp_path.iterdir()) == [openml.CACHE_FILE]

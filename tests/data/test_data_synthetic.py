@@ -71,8 +71,10 @@ def test_time_spans_two_days_in_order_with_quiet_nights(data):
     hour = (time / 3600) % 24
     normal = data.y.to_numpy() == 0
     night = (hour[normal] < 7) | (hour[normal] >= 23)
-    # Night hours are a third of the day but carry clearly less normal traffic.
-    assert 0.15 < night.mean() < 0.3
+    # Night hours are a third of the day but carry far less normal traffic, and relatively more fraud.
+    assert 0.08 < night.mean() < 0.17
+    fraud_hour = hour[~normal]
+    assert ((fraud_hour < 7) | (fraud_hour >= 23)).mean() > 0.25
 
 
 def test_amount_is_positive_and_heavy_tailed(data):

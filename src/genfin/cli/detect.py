@@ -29,7 +29,9 @@ def _hidden_sizes(text: str) -> tuple[int, ...]:
 def train(
     data: Path = typer.Option(..., "--data", help=DATA_HELP),
     out: Path = typer.Option(..., "--out", help="Folder to save the model in."),
-    label_column: str = typer.Option("Class", "--label-column", help="0/1 label column, if the file has one."),
+    label_column: str = typer.Option(
+        "Class", "--label-column", help="0/1 label column, if the file has one."
+    ),
     time_column: str = typer.Option("Time", "--time-column", help="Time column kept out of the features."),
     use_labels: bool = typer.Option(
         True, "--use-labels/--ignore-labels", help="With labels in the file, learn the normal rows only."
@@ -41,7 +43,9 @@ def train(
     batch_size: int = typer.Option(128, "--batch-size"),
     learning_rate: float = typer.Option(1e-3, "--learning-rate"),
     trim_fraction: float = typer.Option(
-        0.05, "--trim-fraction", help="Share of worst-reconstructed rows dropped halfway (unlabelled training)."
+        0.05,
+        "--trim-fraction",
+        help="Share of worst-reconstructed rows dropped halfway (unlabelled training).",
     ),
     contamination: float = typer.Option(0.01, "--contamination", help="Share of training rows flagged."),
     seed: int | None = typer.Option(None, "--seed", help="Seed for a reproducible model."),
@@ -82,7 +86,9 @@ def score(
     out: Path = typer.Option(..., "--out", help="CSV to write: row, score, flagged, and the top features."),
     label_column: str = typer.Option("Class", "--label-column"),
     time_column: str = typer.Option("Time", "--time-column"),
-    top_features: int = typer.Option(3, "--top-features", help="How many worst-reconstructed features to list."),
+    top_features: int = typer.Option(
+        3, "--top-features", help="How many worst-reconstructed features to list."
+    ),
 ) -> None:
     """Score every row of --data: higher is more anomalous; 'flagged' is 1 above the model's threshold."""
     model = load(model_path)
@@ -113,11 +119,11 @@ def evaluate(
     from genfin.evaluate import detection_metrics
 
     model = load(model_path)
-    transactions = read_transactions(data, label_column=label_column, time_column=time_column, require_labels=True)
-    scores = model.score_samples(transactions.X)
-    metrics = detection_metrics(
-        transactions.y, scores, threshold=model.threshold_, k=min(k, len(scores))
+    transactions = read_transactions(
+        data, label_column=label_column, time_column=time_column, require_labels=True
     )
+    scores = model.score_samples(transactions.X)
+    metrics = detection_metrics(transactions.y, scores, threshold=model.threshold_, k=min(k, len(scores)))
     if as_json:
         typer.echo(json.dumps(metrics, indent=2))
         return

@@ -30,7 +30,8 @@ from typing import Literal
 
 import numpy as np
 
-from genfin.exceptions import DataValidationError, GenfinError
+from genfin.data.cache import default_data_home
+from genfin.exceptions import DataValidationError, DownloadError, GenfinError
 
 __all__ = [
     "DEFAULT_MIRRORS",
@@ -83,10 +84,6 @@ _MNIST_NAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ("test", "images"): ("t10k-images-idx3-ubyte", "t10k-images.idx3-ubyte"),
     ("test", "labels"): ("t10k-labels-idx1-ubyte", "t10k-labels.idx1-ubyte"),
 }
-
-
-class DownloadError(GenfinError):
-    """A dataset could not be downloaded, or was not in the cache while downloading was disabled."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -331,15 +328,6 @@ def _load_split(folder: Path, split: str) -> ImageSet:
     return ImageSet(images=images, labels=labels.astype(np.int64), source=str(image_path))
 
 
-def _data_home(data_home: str | os.PathLike[str] | None) -> Path:
-    if data_home is not None:
-        return Path(data_home).expanduser()
-    env = os.environ.get("GENFIN_DATA")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".cache" / "genfin"
-
-
 def fetch_mnist(
     data_home: str | os.PathLike[str] | None = None,
     *,
@@ -380,7 +368,7 @@ def fetch_mnist(
     DataValidationError
         If a cached file is malformed (see :func:`load_mnist`).
     """
-    folder = _data_home(data_home) / "mnist"
+    folder = default_data_home(data_home) / "mnist"
     missing = [name for name in _MNIST_MD5 if not (folder / name).is_file()]
     if missing and not download_if_missing:
         raise DownloadError(

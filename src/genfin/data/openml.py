@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import http.client
 import json
+import logging
 import os
 import tempfile
 import urllib.request
@@ -24,9 +25,10 @@ from typing import Any
 
 import pandas as pd
 
+from genfin.data.cache import default_data_home
 from genfin.data.creditcard import CREDITCARD_COLUMNS, load_creditcard
 from genfin.data.tables import Transactions, transactions_from_frame
-from genfin.exceptions import DataValidationError, GenfinError
+from genfin.exceptions import DataValidationError, DownloadError
 
 OPENML_CREDITCARD_ID = 1597
 OPENML_API = "https://api.openml.org"
@@ -34,32 +36,10 @@ CACHE_FILE = "creditcard_openml_1597.parquet"
 MANUAL_FILES = ("creditcard.csv", "creditcard.csv.gz")
 
 _CHUNK = 1 << 20
+_log = logging.getLogger(__name__)
 
 #: The function that opens URLs; tests replace it so that nothing touches the network.
 _urlopen: Callable[..., Any] = urllib.request.urlopen
-
-
-class DownloadError(GenfinError, OSError):
-    """A data set could not be downloaded, or what was downloaded is not what was announced."""
-
-
-def default_data_home(data_home: str | PathLike[str] | None = None) -> Path:
-    """Return the folder where downloaded data sets are kept.
-
-    Parameters
-    ----------
-    data_home
-        A folder; if ``None``, the ``GENFIN_DATA`` environment variable, else ``~/.cache/genfin``.
-
-    Returns
-    -------
-    pathlib.Path
-        The folder (not created here).
-    """
-    if data_home is not None:
-        return Path(data_home).expanduser()
-    env = os.environ.get("GENFIN_DATA")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "genfin"
 
 
 def fetch_creditcard(
@@ -150,16 +130,16 @@ def _download_creditcard(folder: Path, opener: Callable[..., Any], timeout: floa
 
     parquet_url = description.get("parquet_url")
     if parquet_url:
+        raw = folder / "creditcard_openml_1597.pq"
         try:
-            raw = _download(opener, parquet_url, folder / "creditcard_openml_1597.pq", timeout, md5=None)
-        except (OSError, http.client.HTTPException):
-            # The Parquet copies live on a separate file server; the ARFF file is the reference copy.
-            raw = None
-        if raw is not None:
-            try:
-                return _to_schema(pd.read_parquet(raw, engine="pyarrow"), parquet_url)
-            finally:
-                raw.unlink(missing_ok=True)
+            _download(opener, parquet_url, raw, timeout, md5=None)
+            return _to_schema(pd.read_parquet(raw, engine="pyarrow"), parquet_url)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            # The Parquet copies live on a separate file server and carry no checksum; the ARFF file
+            # is the reference copy, so any trouble with the Parquet one falls back to it.
+            _log.info("OpenML Parquet copy unusable (%s); downloading the ARFF file instead", exc)
+        finally:
+            raw.unlink(missing_ok=True)
 
     arff_url = description.get("url")
     if not arff_url:

@@ -91,7 +91,7 @@ def make_transactions(
 
     v_normal, factor_normal = _components(rng, n_normal, loadings)
     amount_normal = _normal_amounts(rng, factor_normal)
-    time_normal = _times(rng, n_normal, night_share=0.25)
+    time_normal = _times(rng, n_normal, night_share=0.12)
 
     pattern = rng.permutation(np.arange(n_frauds) % 4)
     v_fraud, factor_fraud = _components(rng, n_frauds, loadings)
@@ -100,7 +100,7 @@ def make_transactions(
     _account_takeover(rng, v_fraud, amount_fraud, pattern == 1)
     _correlation_break(rng, v_fraud, amount_fraud, pattern == 2, loadings)
     _erratic(v_fraud, pattern == 3)
-    time_fraud = _times(rng, n_frauds, night_share=0.6)
+    time_fraud = _times(rng, n_frauds, night_share=0.4)
 
     # The real components have falling variances (they are principal components); so do these.
     scale = np.linspace(1.9, 0.3, _N_COMPONENTS)
@@ -112,12 +112,13 @@ def make_transactions(
     # Ties in time are broken at random so that frauds are not grouped after normal rows.
     order = np.lexsort((rng.random(n_samples), time))
     X = pd.DataFrame(np.column_stack([v, amount])[order], columns=CREDITCARD_FEATURES)
+    seed = random_state if isinstance(random_state, int | None) else type(random_state).__name__
     return Transactions(
         X=X,
         y=pd.Series(label[order], name="Class"),
         time=pd.Series(time[order], name="Time"),
         source=f"synthetic: make_transactions(n_samples={n_samples}, fraud_rate={fraud_rate}, "
-        f"random_state={random_state!r})",
+        f"random_state={seed})",
     )
 
 

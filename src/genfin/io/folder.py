@@ -77,7 +77,9 @@ def write_model_folder(
     try:
         json.dumps(config, allow_nan=True)
     except TypeError as exc:
-        raise ModelFileError(f"cannot save {class_name}: a parameter or state is not JSON-safe ({exc})") from exc
+        raise ModelFileError(
+            f"cannot save {class_name}: a parameter or state is not JSON-safe ({exc})"
+        ) from exc
     write_json_atomic(folder / CONFIG_FILE, config)
     return folder
 
@@ -97,7 +99,9 @@ def read_model_folder(folder: str | Path) -> SavedModel:
     config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
     for path in (config_path, weights_path):
         if not path.is_file():
-            raise ModelFileError(f"{folder}: {path.name} is missing; this is not a complete genfin model folder")
+            raise ModelFileError(
+                f"{folder}: {path.name} is missing; this is not a complete genfin model folder"
+            )
     try:
         with open(config_path, encoding="utf-8") as f:
             config = json.load(f)
@@ -109,7 +113,8 @@ def read_model_folder(folder: str | Path) -> SavedModel:
     if version != FORMAT_VERSION:
         raise ModelFileError(
             f"{config_path}: format version {version!r}, but this genfin ({_genfin_version()}) reads version "
-            f"{FORMAT_VERSION}; use the genfin version that saved it ({config.get('genfin_version', 'unknown')})"
+            f"{FORMAT_VERSION}; use the genfin version that saved it "
+            f"({config.get('genfin_version', 'unknown')})"
         )
     missing = [key for key in ("class", "params", "state", "weights_sha256") if key not in config]
     if missing:

@@ -56,7 +56,7 @@ def grid_traversal(
     span: float | ArrayLike = 2.0,
     steps: int = 8,
 ) -> np.ndarray:
-    """A ``steps x steps`` grid of codes varying two latent dimensions around a centre, others fixed.
+    """Vary two latent dimensions over a ``steps x steps`` grid around a centre, the others fixed.
 
     Parameters
     ----------
@@ -94,7 +94,7 @@ def grid_traversal(
 
 
 def principal_grid(codes: ArrayLike, steps: int = 8, *, span: float = 2.0) -> np.ndarray:
-    """A ``steps x steps`` grid over the plane of the codes' two principal directions.
+    """Span a ``steps x steps`` grid over the plane of the codes' two principal directions.
 
     The grid is centred on the codes' mean and reaches ``span`` standard deviations along the first
     principal direction (left to right) and the second (bottom to top), so it covers where the codes

@@ -7,14 +7,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
 
 from genfin.exceptions import DataValidationError, NotFittedError
+
+
+class EstimatorNotFittedError(NotFittedError, _SklearnNotFittedError):
+    """genfin's ``NotFittedError`` that is also scikit-learn's, so code written for either catches it.
+
+    Defined here rather than in ``genfin.exceptions`` so that the data layer does not import
+    scikit-learn.
+    """
 
 
 def check_is_fitted(estimator: Any, attribute: str = "module_") -> None:
     """Raise :class:`NotFittedError` unless ``estimator`` has the fitted ``attribute``."""
     if not hasattr(estimator, attribute):
-        raise NotFittedError(
+        raise EstimatorNotFittedError(
             f"this {type(estimator).__name__} is not fitted yet; call fit(X) first or load a saved model"
         )
 
@@ -70,7 +79,8 @@ def check_features(
         non_numeric = [str(c) for c, dtype in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
         if non_numeric:
             raise DataValidationError(
-                f"non-numeric column(s) {non_numeric}; convert or drop them first", source=name,
+                f"non-numeric column(s) {non_numeric}; convert or drop them first",
+                source=name,
                 column=non_numeric[0],
             )
         index = X.index

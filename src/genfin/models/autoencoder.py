@@ -14,7 +14,11 @@ from sklearn.base import TransformerMixin
 from torch import nn
 
 from genfin.data.scaling import make_scaler, scaler_from_dict
-from genfin.models._threshold import threshold_for_contamination, threshold_for_precision, threshold_for_recall
+from genfin.models._threshold import (
+    threshold_for_contamination,
+    threshold_for_precision,
+    threshold_for_recall,
+)
 from genfin.models._validation import check_features, check_is_fitted, check_labels, feature_names_of
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
@@ -92,7 +96,10 @@ class ReconstructionTask:
         self.module.eval()
         with torch.inference_mode():
             return torch.cat(
-                [elementwise_error(self.module, chunk, self.loss).mean(dim=1) for chunk in X.split(_INFERENCE_CHUNK)]
+                [
+                    elementwise_error(self.module, chunk, self.loss).mean(dim=1)
+                    for chunk in X.split(_INFERENCE_CHUNK)
+                ]
             )
 
     def evaluate(self) -> dict[str, float]:  # noqa: D102
@@ -343,8 +350,13 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
             module = self._build_module().to(device)
             optimizer = _adam(module, self.learning_rate, self.weight_decay, device)
             task = ReconstructionTask(
-                module, optimizer, loss=self.loss, X_train=X_train, X_val=X_val,
-                batch_size=int(self.batch_size), generator=generator,
+                module,
+                optimizer,
+                loss=self.loss,
+                X_train=X_train,
+                X_val=X_val,
+                batch_size=int(self.batch_size),
+                generator=generator,
             )
             callbacks: list[Callback] = []
             if unsupervised and self.trim_fraction > 0 and self.epochs >= 2:
@@ -371,7 +383,9 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
         return self
 
     def _fingerprint(self, rows: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:
-        params = {k: v for k, v in self.get_params().items() if k not in ("verbose", "checkpoint_dir", "device")}
+        params = {
+            k: v for k, v in self.get_params().items() if k not in ("verbose", "checkpoint_dir", "device")
+        }
         digest = pd.util.hash_pandas_object(pd.DataFrame(rows[:: max(1, rows.shape[0] // 1000)]), index=False)
         return {
             "params": repr(sorted(params.items())),
@@ -414,7 +428,10 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
     def _scaled(self, X: Any) -> torch.Tensor:
         check_is_fitted(self)
         array = check_features(
-            X, n_features=self.n_features_in_, feature_names=self._expected_names(X), owner=type(self).__name__
+            X,
+            n_features=self.n_features_in_,
+            feature_names=self._expected_names(X),
+            owner=type(self).__name__,
         )
         return torch.from_numpy(self.scaler_.transform(array).astype(np.float32)).to(self._device())
 

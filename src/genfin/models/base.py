@@ -50,7 +50,9 @@ class TorchEstimator(BaseEstimator):
         state = {name: _json_safe(getattr(self, name)) for name in self._saved_attributes}
         state.update(self._extra_saved_state())
         tensors = {f"module.{k}": v for k, v in self.module_.state_dict().items()}
-        return write_model_folder(folder, class_name=type(self).__name__, params=params, state=state, tensors=tensors)
+        return write_model_folder(
+            folder, class_name=type(self).__name__, params=params, state=state, tensors=tensors
+        )
 
     def _extra_saved_state(self) -> dict[str, Any]:
         """JSON-safe state beyond ``_saved_attributes`` (a scaler, for example)."""

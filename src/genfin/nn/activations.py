@@ -36,4 +36,6 @@ def make_activation(name: str) -> nn.Module:
     try:
         return _ACTIVATIONS[name]()
     except KeyError:
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(ACTIVATION_NAMES)}") from None
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of {', '.join(ACTIVATION_NAMES)}"
+        ) from None

@@ -10,7 +10,9 @@ from torch import nn
 from genfin.nn.activations import make_activation
 
 
-def dense_stack(sizes: Sequence[int], activation: str, *, last_activation: str | None = None) -> nn.Sequential:
+def dense_stack(
+    sizes: Sequence[int], activation: str, *, last_activation: str | None = None
+) -> nn.Sequential:
     """Linear layers between consecutive ``sizes``, each followed by an activation.
 
     Parameters

@@ -39,7 +39,10 @@ def read_transactions(
     ``time_column`` as a feature; either may be absent from the file.
     """
     columns = peek_columns(path)
-    if set(columns) in (set(CREDITCARD_COLUMNS), set(CREDITCARD_COLUMNS) - {"Class"}) and label_column == "Class":
+    if (
+        set(columns) in (set(CREDITCARD_COLUMNS), set(CREDITCARD_COLUMNS) - {"Class"})
+        and label_column == "Class"
+    ):
         return load_creditcard(path, require_labels=require_labels)
     present_label = label_column if label_column in columns else None
     if require_labels and present_label is None:

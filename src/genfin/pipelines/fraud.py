@@ -118,7 +118,12 @@ def run_fraud_report(
     report = build_report(transactions, model, X_test, y_test, scores, forest_scores, metrics, k=k, data=data)
     seconds = time.perf_counter() - started
     report.add_section("Run").table(
-        {"seconds": round(seconds, 1), "random_state": random_state, "epochs": epochs, "command": _command(data)}
+        {
+            "seconds": round(seconds, 1),
+            "random_state": random_state,
+            "epochs": epochs,
+            "command": _command(data),
+        }
     )
     report_path = report.write(out / "report.html")
     return FraudReport(report_path, model_path, scores_path, metrics, model, seconds)
@@ -144,7 +149,8 @@ def build_report(
     synthetic = data is None
     report = Report(
         "genfin fraud detection report",
-        subtitle=f"Autoencoder anomaly detection on {'built-in synthetic' if synthetic else 'your'} transactions",
+        subtitle="Autoencoder anomaly detection on "
+        + ("built-in synthetic transactions" if synthetic else "your transactions"),
     )
     y = transactions.y
     section = report.add_section(
@@ -155,7 +161,12 @@ def build_report(
         else f"Transactions read from {transactions.source}.",
     )
     section.table(
-        {"rows": len(y), "features": transactions.X.shape[1], "frauds": int(y.sum()), "fraud rate": float(y.mean())}
+        {
+            "rows": len(y),
+            "features": transactions.X.shape[1],
+            "frauds": int(y.sum()),
+            "fraud rate": float(y.mean()),
+        }
     )
 
     report.add_section(
@@ -182,7 +193,7 @@ def build_report(
     )
 
     errors = model.feature_errors(X_test)
-    flagged_frauds = np.flatnonzero((y_test.to_numpy() == 1))
+    flagged_frauds = np.flatnonzero(y_test.to_numpy() == 1)
     section = report.add_section(
         "Why a transaction was flagged",
         "The autoencoder's reconstruction of the highest-scoring test fraud over its original values "

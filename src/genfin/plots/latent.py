@@ -32,7 +32,7 @@ def latent_scatter_figure(
     max_points: int | None = None,
     random_state: int | np.random.Generator | None = None,
 ) -> Figure:
-    """The 2-D map of latent codes, points coloured by class: frauds red, genuine blue.
+    """Draw the 2-D map of latent codes, points coloured by class: frauds red, genuine blue.
 
     Each class is drawn as its own rasterised layer, the largest first, so a rare class (the frauds)
     sits on top of the crowd. Marker size and transparency shrink with a class's size, which keeps
@@ -94,10 +94,12 @@ def latent_scatter_figure(
     ax = fig.add_subplot()
     shown_codes = codes[shown]
     # Largest class first, so the rarest ends up on top; stable sort keeps label order among equals.
+    layer_classes = []
     for rank, index in enumerate(np.argsort(-counts, kind="stable")):
         members = shown[shown_codes == index]
         if members.size == 0:
             continue
+        layer_classes.append(int(index))
         alpha, size = _style_for(members.size)
         ax.scatter(
             points[members, 0],
@@ -120,15 +122,18 @@ def latent_scatter_figure(
     if heading:
         ax.set_title(heading, fontsize=_TITLE_SIZE, loc="left")
     if labels is not None:
+        # Layers were drawn largest first; list them in label order, as a reader looks them up.
+        handles, texts = ax.get_legend_handles_labels()
+        order = sorted(range(len(texts)), key=lambda i: layer_classes[i])
         legend = ax.legend(
+            [handles[i] for i in order],
+            [texts[i] for i in order],
             loc="upper left",
             bbox_to_anchor=(1.0, 1.0),
             frameon=False,
             fontsize=9,
-            markerscale=1.0,
-            # Legend markers at full opacity and one readable size, whatever the layer's style.
-            handler_map=None,
         )
+        # Legend markers at full opacity and one readable size, whatever each layer's style.
         for handle in legend.legend_handles:
             handle.set_alpha(1.0)
             handle.set_sizes([30.0])
@@ -186,7 +191,9 @@ def image_grid_figure(
     n_cols = min(int(n_cols), n)
     n_rows = int(np.ceil(n / n_cols))
     if titles is not None and len(titles) != n:
-        raise DataValidationError(f"got {len(titles)} titles for {n} images; give one per image", source="titles")
+        raise DataValidationError(
+            f"got {len(titles)} titles for {n} images; give one per image", source="titles"
+        )
 
     # Empty cells after the last image stay NaN, which imshow leaves as the white figure background.
     mosaic_shape = (n_rows * height, n_cols * width) + array.shape[3:]
@@ -270,14 +277,11 @@ def _class_names(classes: np.ndarray, class_names: Mapping[Any, str] | Sequence[
     if isinstance(class_names, Mapping):
         missing = [value for value in plain if value not in class_names]
         if missing:
-            raise DataValidationError(
-                f"class_names has no name for label(s) {missing}", source="class_names"
-            )
+            raise DataValidationError(f"class_names has no name for label(s) {missing}", source="class_names")
         return [str(class_names[value]) for value in plain]
     if isinstance(class_names, str) or len(class_names) != len(plain):
         raise DataValidationError(
-            f"class_names must give one name per class ({len(plain)} classes: {plain}), "
-            f"got {class_names!r}",
+            f"class_names must give one name per class ({len(plain)} classes: {plain}), got {class_names!r}",
             source="class_names",
         )
     return [str(name) for name in class_names]

@@ -122,7 +122,9 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, trainer: Trainer, logs: dict[str, float]) -> None:  # noqa: D102
         if self.monitor not in logs:
-            raise KeyError(f"early stopping monitors {self.monitor!r}, but the epoch logs hold {sorted(logs)}")
+            raise KeyError(
+                f"early stopping monitors {self.monitor!r}, but the epoch logs hold {sorted(logs)}"
+            )
         value = logs[self.monitor]
         if self._improved(value):
             self.best, self.best_epoch = value, int(logs["epoch"])
@@ -188,7 +190,9 @@ class Checkpoint(Callback):
         with open(self.folder / "fingerprint.json", encoding="utf-8") as f:
             saved = json.load(f)
         if saved != json.loads(json.dumps(self.fingerprint)):
-            changed = sorted(k for k in set(saved) | set(self.fingerprint) if saved.get(k) != self.fingerprint.get(k))
+            changed = sorted(
+                k for k in set(saved) | set(self.fingerprint) if saved.get(k) != self.fingerprint.get(k)
+            )
             raise ValueError(
                 f"the checkpoint in {self.folder} is from a run with different {', '.join(changed)}; "
                 "delete that folder or choose another checkpoint folder to start afresh"

@@ -45,12 +45,16 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def make_generators(random_state: int | np.random.Generator | None) -> tuple[np.random.Generator, torch.Generator]:
+def make_generators(
+    random_state: int | np.random.Generator | None,
+) -> tuple[np.random.Generator, torch.Generator]:
     """Local numpy and torch generators from a ``random_state``; global seeds are never touched.
 
     The torch seed is drawn from the numpy generator, so one integer fixes both streams.
     """
-    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    rng = (
+        random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    )
     torch_gen = torch.Generator()
     torch_gen.manual_seed(int(rng.integers(0, 2**63 - 1)))
     return rng, torch_gen

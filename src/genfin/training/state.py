@@ -73,7 +73,9 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
-def write_tensors_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None):
+def write_tensors_atomic(
+    path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None
+):
     """Write a safetensors file through a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
