@@ -114,14 +114,14 @@ def test_map_quality_combines_the_measures():
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda h, l: trustworthiness(h, l[:-1]), DataValidationError, r"200 rows.*199"),
-        (lambda h, l: trustworthiness(h[:, 0], l), DataValidationError, r"2-D.*\(200,\)"),
-        (lambda h, l: trustworthiness(h, l, k=100), ValueError, "k < n / 2"),
-        (lambda h, l: trustworthiness(h, l, max_samples=0), ValueError, "max_samples"),
-        (lambda h, l: knn_preservation(h, l, k=0), ValueError, "1 <= k < n"),
-        (lambda h, l: knn_preservation(h, l, k=200), ValueError, "1 <= k < n"),
-        (lambda h, l: knn_accuracy(l, np.zeros(5)), DataValidationError, r"\(200,\).*\(5,\)"),
-        (lambda h, l: neighbourhood_purity(l, np.full(200, np.nan)), DataValidationError, "NaN"),
+        (lambda hi, lo: trustworthiness(hi, lo[:-1]), DataValidationError, r"200 rows.*199"),
+        (lambda hi, lo: trustworthiness(hi[:, 0], lo), DataValidationError, r"2-D.*\(200,\)"),
+        (lambda hi, lo: trustworthiness(hi, lo, k=100), ValueError, "k < n / 2"),
+        (lambda hi, lo: trustworthiness(hi, lo, max_samples=0), ValueError, "max_samples"),
+        (lambda hi, lo: knn_preservation(hi, lo, k=0), ValueError, "1 <= k < n"),
+        (lambda hi, lo: knn_preservation(hi, lo, k=200), ValueError, "1 <= k < n"),
+        (lambda hi, lo: knn_accuracy(lo, np.zeros(5)), DataValidationError, r"\(200,\).*\(5,\)"),
+        (lambda hi, lo: neighbourhood_purity(lo, np.full(200, np.nan)), DataValidationError, "NaN"),
     ],
 )
 def test_bad_input_is_refused(call, error, match):

@@ -31,20 +31,20 @@ def layers(fig: Figure):
 
 
 def test_fraud_map_draws_genuine_blue_under_fraud_red():
-    coords, labels = fraud_map()
+    coords, labels = fraud_map(8000, 40)
     fig = latent_scatter_figure(coords, labels, title="Latent map")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     genuine, fraud = layers(fig)
     assert to_hex(genuine.get_facecolor()[0], keep_alpha=False) == to_hex(GENUINE_COLOUR)
     assert to_hex(fraud.get_facecolor()[0], keep_alpha=False) == to_hex(FRAUD_COLOUR)
-    assert len(genuine.get_offsets()) == 2000 and len(fraud.get_offsets()) == 40
+    assert len(genuine.get_offsets()) == 8000 and len(fraud.get_offsets()) == 40
     assert fraud.get_zorder() > genuine.get_zorder()  # the rare class on top
     assert fraud.get_alpha() > genuine.get_alpha()  # and bolder
     assert genuine.get_rasterized() and fraud.get_rasterized()
     assert not ax.axison
     assert [text.get_text() for text in ax.get_legend().get_texts()] == [
-        "Genuine (n = 2,000)",
+        "Genuine (n = 8,000)",
         "Fraud (n = 40)",
     ]
     assert ax.get_title(loc="left") == "Latent map"
@@ -103,8 +103,9 @@ def test_large_map_fades_the_crowd():
         (np.zeros((0, 2)), None, {}, r"\(0, 2\)"),
         (np.full((10, 2), np.nan), None, {}, "NaN"),
         (np.zeros((10, 2)), np.zeros(9), {}, r"\(10,\).*\(9,\)"),
+        (np.zeros((10, 2)), np.r_[np.zeros(9), np.nan], {}, "NaN"),
         (np.zeros((10, 2)), np.r_[np.zeros(5), np.ones(5)], {"class_names": ["one"]}, "one name per class"),
-        (np.zeros((10, 2)), np.r_[np.zeros(5), np.ones(5)], {"class_names": {0: "a"}}, r"no name.*\[1\]"),
+        (np.zeros((10, 2)), np.r_[np.zeros(5), np.ones(5)], {"class_names": {0: "a"}}, r"no name.*\[1\.0\]"),
     ],
 )
 def test_scatter_refuses_bad_input(coords, labels, kwargs, match):

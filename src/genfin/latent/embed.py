@@ -39,7 +39,8 @@ _TSNE_EARLY_EXAGGERATION = 12.0
 _TSNE_N_ITER = 500
 
 
-@dataclass
+# eq=False: a generated __eq__ would compare the coordinate arrays with ``==`` and fail on truthiness.
+@dataclass(eq=False)
 class LatentMap:
     """A 2-D map of latent codes, with the fitted model that can place new codes into it.
 

@@ -171,9 +171,10 @@ def build_report(
 
     report.add_section(
         "Training",
-        "The autoencoder learned to reconstruct the training rows without their labels. Halfway "
-        "through, the worst-reconstructed rows were dropped (the dotted line), since unlabelled data "
-        "holds frauds that it should not learn to reconstruct.",
+        "The autoencoder learned to reconstruct the training rows without their labels. Unlabelled "
+        "data holds frauds that it should not learn to reconstruct, so halfway through a round the "
+        "worst-reconstructed rows were dropped (dotted lines), and a second network was trained from "
+        "fresh weights on the rows the first reconstructed best (dashed line).",
     ).figure(training_curve_figure(model.history_), caption="Reconstruction loss per epoch")
 
     section = report.add_section(

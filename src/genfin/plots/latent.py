@@ -76,6 +76,9 @@ def latent_scatter_figure(
             raise DataValidationError(
                 f"expected one label per point, shape ({n},), got shape {label_arr.shape}", source="labels"
             )
+        if label_arr.dtype.kind == "f" and not np.all(np.isfinite(label_arr)):
+            first = int(np.flatnonzero(~np.isfinite(label_arr))[0])
+            raise DataValidationError("labels must not be NaN or infinite", source="labels", row=first + 1)
         classes, codes = np.unique(label_arr, return_inverse=True)
         codes = codes.reshape(-1)
     counts = np.bincount(codes, minlength=classes.size)
@@ -277,7 +280,7 @@ def _class_names(classes: np.ndarray, class_names: Mapping[Any, str] | Sequence[
     if isinstance(class_names, Mapping):
         missing = [value for value in plain if value not in class_names]
         if missing:
-            raise DataValidationError(f"class_names has no name for label(s) {missing}", source="class_names")
+            raise DataValidationError(f"no name for label(s) {missing}", source="class_names")
         return [str(class_names[value]) for value in plain]
     if isinstance(class_names, str) or len(class_names) != len(plain):
         raise DataValidationError(

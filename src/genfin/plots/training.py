@@ -31,22 +31,28 @@ def training_curve_figure(
     if not history:
         raise DataValidationError("history is empty: fit the model for at least one epoch", source="history")
     if metrics is None:
-        skip = {"epoch", "seconds", "rows_trimmed"}
+        skip = {"epoch", "round", "seconds", "rows_trimmed"}
         metrics = [k for k in history[0] if k not in skip]
     fig = new_figure(6.4, 3.6)
     ax = fig.add_subplot()
-    epochs = [h["epoch"] for h in history]
+    # Models that train in rounds (fresh weights each) restart their epoch count: draw one axis.
+    epochs = list(range(1, len(history) + 1))
     for name in metrics:
         points = [(e, h[name]) for e, h in zip(epochs, history, strict=True) if name in h]
         if points:
             ax.plot(*zip(*points, strict=True), marker="o", markersize=3, label=name)
-    trimmed = [h["epoch"] for h in history if h.get("rows_trimmed")]
-    for epoch in trimmed:
-        ax.axvline(epoch, color="#888888", linestyle=":", linewidth=1, label="worst rows dropped")
-    ax.set_xlabel("epoch")
+    for i, epoch in enumerate(epochs):
+        logs = history[i]
+        if logs.get("rows_trimmed"):
+            ax.axvline(epoch + 0.5, color="#888888", linestyle=":", linewidth=1, label="worst rows dropped")
+        if i and logs.get("round", 1) != history[i - 1].get("round", 1):
+            ax.axvline(epoch - 0.5, color="#444444", linestyle="--", linewidth=1, label="new round, fresh weights")
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), frameon=False)
+    ax.set_xlabel("epoch" if "round" not in history[0] else "epoch (all rounds)")
     ax.set_ylabel("loss")
     ax.set_yscale("log")
     ax.set_title(title)
-    ax.legend(frameon=False)
     style_axes(ax)
     return fig

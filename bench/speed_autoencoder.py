@@ -1,0 +1,426 @@
+"""Speed of genfin's AutoencoderDetector against PyOD's AutoEncoder and the book's Keras recipe.
+
+Every method trains the book's 29-12-29 network (12 tanh units) for the same number of epochs with
+batch 128 on the same synthetic rows (genfin.data.make_transactions, the shape of the real
+credit card file), and each runs in a FRESH subprocess so that its peak memory is its own and no
+thread setting leaks from one method to the next. Each method runs once with torch's default number
+of threads and once with torch limited to 1 thread (``--threads``).
+
+Measured per method: training rows per second (rows x epochs / seconds of the whole ``fit`` call,
+scaling and the library's own end-of-fit scoring included), scoring rows per second (scoring every
+row from raw features; best of ``--repeats``), and peak resident memory (``ru_maxrss``).
+
+    python bench/speed_autoencoder.py [--rows 284807] [--epochs 2] [--repeats 3]
+                                      [--baseline-rows 50000] [--threads default,1]
+                                      [--skip-keras] [--skip-pyod] [--out FILE]
+
+PyOD and Keras are far slower per row, so by default they train on the first ``--baseline-rows``
+rows of the same data (rows per second stay comparable); ``--baseline-rows 0`` gives them every row.
+Needs ``pip install pyod psutil`` (the ``bench`` extra) and, for the Keras row, ``pip install keras``
+(run on the torch backend unless KERAS_BACKEND says otherwise).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+BATCH_SIZE = 128
+SCORING_BATCH = 65_536  # a large batch for the libraries whose scoring call takes one
+TARGETS = {"pyod": 3.0, "keras": 5.0}
+SCORE_TARGET = 2_000_000
+
+METHODS = {
+    "genfin": "genfin AutoencoderDetector, pure speed (validation_fraction=0, trim_fraction=0)",
+    "genfin-defaults": "genfin AutoencoderDetector, defaults (10% validation rows, trimming on)",
+    "pyod": "PyOD AutoEncoder(hidden_neuron_list=[12], tanh, no batch norm, no dropout)",
+    "keras": "book's Keras recipe: Dense(12, tanh) -> Dense(29, sigmoid), adam, mse, min-max scaled",
+}
+
+
+# ---------------------------------------------------------------------------------------- child
+
+
+def _rss_mb() -> float:
+    """Current resident memory of this process, in MB."""
+    try:
+        import psutil
+
+        return psutil.Process().memory_info().rss / 1e6
+    except ImportError:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024 / 1e6
+    return float("nan")
+
+
+def _peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _genfin(X: np.ndarray, columns: list[str], epochs: int, pure: bool) -> tuple[Callable, dict, dict]:
+    import pandas as pd
+
+    from genfin.models.autoencoder import AutoencoderDetector
+
+    frame = pd.DataFrame(X, columns=columns)
+    extra = dict(validation_fraction=0.0, trim_fraction=0.0) if pure else {}
+    model = AutoencoderDetector(epochs=epochs, batch_size=BATCH_SIZE, random_state=0, **extra)
+    scorers = {"score_samples(DataFrame)": lambda: model.score_samples(frame)}
+    return lambda: model.fit(frame), scorers, {"genfin": _version("genfin")}
+
+
+def _pyod(X: np.ndarray, columns: list[str], epochs: int) -> tuple[Callable, dict, dict]:
+    from pyod.models.auto_encoder import AutoEncoder
+
+    # The book's 29-12-29 shape; PyOD's own preprocessing (standardisation) and its linear output
+    # layer are left as they are: the library offers no output activation.
+    model = AutoEncoder(
+        hidden_neuron_list=[12],
+        hidden_activation_name="tanh",
+        batch_norm=False,
+        dropout_rate=0.0,
+        epoch_num=epochs,
+        batch_size=BATCH_SIZE,
+        contamination=0.01,
+        verbose=0,
+        random_state=0,
+    )
+    scorers = {
+        "decision_function(X)": lambda: model.decision_function(X),
+        f"decision_function(X, batch_size={SCORING_BATCH})": lambda: model.decision_function(
+            X, batch_size=SCORING_BATCH
+        ),
+    }
+    return lambda: model.fit(X), scorers, {"pyod": _version("pyod")}
+
+
+def _keras(X: np.ndarray, columns: list[str], epochs: int) -> tuple[Callable, dict, dict]:
+    import keras
+    from sklearn.preprocessing import MinMaxScaler
+
+    state: dict[str, Any] = {}
+
+    def fit() -> None:
+        keras.utils.set_random_seed(0)
+        scaler = MinMaxScaler()
+        scaled = scaler.fit_transform(X).astype("float32")
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(X.shape[1],)),
+                keras.layers.Dense(12, activation="tanh"),
+                keras.layers.Dense(X.shape[1], activation="sigmoid"),
+            ]
+        )
+        model.compile(optimizer="adam", loss="mse")
+        model.fit(scaled, scaled, epochs=epochs, batch_size=BATCH_SIZE, shuffle=True, verbose=0)
+        state.update(model=model, scaler=scaler)
+
+    def score(batch_size: int | None) -> np.ndarray:
+        scaled = state["scaler"].transform(X).astype("float32")
+        kwargs = {} if batch_size is None else {"batch_size": batch_size}
+        recon = state["model"].predict(scaled, verbose=0, **kwargs)
+        return np.mean(np.square(recon - scaled), axis=1)
+
+    scorers = {
+        "predict(X)": lambda: score(None),
+        f"predict(X, batch_size={SCORING_BATCH})": lambda: score(SCORING_BATCH),
+    }
+    return fit, scorers, {"keras": f"{keras.__version__} ({keras.backend.backend()} backend)"}
+
+
+def run_child(args: argparse.Namespace) -> None:
+    """Measure one method in this process and print one JSON line."""
+    if args.child == "keras":
+        os.environ.setdefault("KERAS_BACKEND", "torch")
+    import torch
+
+    if args.threads != "default":
+        torch.set_num_threads(int(args.threads))
+    threads = torch.get_num_threads()
+    X = np.load(args.data)[: args.n_rows]
+    columns = json.loads(Path(args.data).with_suffix(".json").read_text())
+    if args.child in ("genfin", "genfin-defaults"):
+        fit, scorers, versions = _genfin(X, columns, args.epochs, pure=args.child == "genfin")
+    elif args.child == "pyod":
+        fit, scorers, versions = _pyod(X, columns, args.epochs)
+    else:
+        fit, scorers, versions = _keras(X, columns, args.epochs)
+
+    # torch imports its compiler stack (torch._dynamo, 1-3 s) the first time an optimiser is built.
+    # Like every other import it is paid once per process, so it is paid here, outside the timing,
+    # for every method alike.
+    import torch._dynamo  # noqa: F401
+
+    rss_before = _rss_mb()
+    started = time.perf_counter()
+    fit()
+    fit_seconds = time.perf_counter() - started
+
+    scoring: dict[str, float] = {}
+    for name, scorer in scorers.items():
+        best, spent = float("inf"), 0.0
+        for _ in range(args.repeats):
+            started = time.perf_counter()
+            scores = np.asarray(scorer())
+            took = time.perf_counter() - started
+            best, spent = min(best, took), spent + took
+            if spent > args.score_budget:  # a slow call is timed fewer times
+                break
+        if scores.shape != (X.shape[0],) or not np.isfinite(scores).all():
+            raise RuntimeError(f"{args.child}: {name} gave bad scores of shape {scores.shape}")
+        scoring[name] = X.shape[0] / best
+    result = {
+        "method": args.child,
+        "rows": int(X.shape[0]),
+        "epochs": args.epochs,
+        "threads": threads,
+        "fit_seconds": fit_seconds,
+        "train_rows_per_s": X.shape[0] * args.epochs / fit_seconds,
+        "scoring": scoring,
+        "rss_before_mb": rss_before,
+        "peak_rss_mb": _peak_rss_mb(),
+        "versions": {"torch": torch.__version__, **versions},
+    }
+    print("RESULT " + json.dumps(result))
+
+
+# ---------------------------------------------------------------------------------------- parent
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores and memory of this machine, from /proc where it exists."""
+    cpu, memory = platform.processor() or platform.machine(), ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024**2:.0f} GiB RAM"
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": f"{os.cpu_count()} logical cores ({usable} usable)", "memory": memory}
+
+
+def run_method(method: str, threads: str, n_rows: int, args: argparse.Namespace, data: Path) -> dict:
+    """Run one method in a fresh interpreter and return its measurements."""
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        method,
+        "--data",
+        str(data),
+        "--n-rows",
+        str(n_rows),
+        "--epochs",
+        str(args.epochs),
+        "--repeats",
+        str(args.repeats),
+        "--score-budget",
+        str(args.score_budget),
+        "--threads",
+        threads,
+    ]
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"{method} (threads={threads}) failed:\n{done.stdout}\n{done.stderr}")
+    result = json.loads(lines[-1].removeprefix("RESULT "))
+    result.update(load=(load_before, os.getloadavg()[0]), wall=wall, thread_setting=threads)
+    print(
+        f"  {method:16s} threads={threads:7s} rows={n_rows:>7,}  fit {result['fit_seconds']:7.1f} s  "
+        f"{result['train_rows_per_s']:>11,.0f} train rows/s  best score "
+        f"{max(result['scoring'].values()):>12,.0f} rows/s  peak {result['peak_rss_mb']:,.0f} MB  "
+        f"({wall:.0f} s)",
+        file=sys.stderr,
+        flush=True,
+    )
+    return result
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def report(results: list[dict], args: argparse.Namespace, command: str, seconds: float) -> str:
+    """The markdown report: settings, machine, one row per run, and the ratios against the targets."""
+    versions: dict[str, str] = {}
+    for result in results:
+        versions.update(result["versions"])
+    info = machine()
+    version_text = ", ".join(
+        f"{name} {version}"
+        for name, version in {
+            "Python": platform.python_version(),
+            **versions,
+            "numpy": _version("numpy"),
+            "pandas": _version("pandas"),
+            "scikit-learn": _version("scikit-learn"),
+        }.items()
+    )
+    loads = [load for result in results for load in result["load"]]
+    lines = [
+        f"- command: `{command}`",
+        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; whole run {seconds / 60:.1f} min",
+        f"- machine: {info['cpu']}, {info['cores']}, {info['memory']}, {platform.system()} "
+        f"{platform.release()}",
+        f"- software: {version_text}",
+        f"- data: make_transactions(n_samples={args.rows}, fraud_rate=0.0017, random_state=0), 29 features, "
+        f"float64; every method: {args.epochs} epoch(s), batch {BATCH_SIZE}, 29-12-29 with tanh code",
+        f"- 1-minute load average seen during the runs: {min(loads):.1f} to {max(loads):.1f} "
+        f"(this machine has {os.cpu_count()} cores; a load above that means other processes competed "
+        "for the CPU and the timings are pessimistic, multi-threaded ones most of all)",
+        "",
+        "| method | torch threads | fit rows | fit s | train rows/s | score rows/s (best call) "
+        "| other scoring call, rows/s | peak RSS MB | RSS before fit MB | load before/after |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---|",
+    ]
+    for result in results:
+        scoring = result["scoring"]
+        best_name = max(scoring, key=scoring.get)
+        others = "; ".join(f"`{name}` {_rate(rate)}" for name, rate in scoring.items() if name != best_name)
+        lines.append(
+            f"| {result['method']} | {result['threads']} | {result['rows']:,} | {result['fit_seconds']:.1f} "
+            f"| {_rate(result['train_rows_per_s'])} | {_rate(scoring[best_name])} (`{best_name}`) "
+            f"| {others or '-'} | {result['peak_rss_mb']:,.0f} | {result['rss_before_mb']:,.0f} "
+            f"| {result['load'][0]:.1f} / {result['load'][1]:.1f} |"
+        )
+    lines += ["", "Methods:", ""]
+    lines += [
+        f"- **{name}**: {text}" for name, text in METHODS.items() if any(r["method"] == name for r in results)
+    ]
+
+    lines += ["", "| target | torch threads | measured | target | met |", "|---|---:|---:|---:|---|"]
+    by_key = {(r["method"], r["thread_setting"]): r for r in results}
+    for setting in args.threads.split(","):
+        ours = by_key.get(("genfin", setting))
+        if ours is None:
+            continue
+        threads = ours["threads"]
+        for other, target in TARGETS.items():
+            theirs = by_key.get((other, setting))
+            if theirs is None:
+                continue
+            ratio = ours["train_rows_per_s"] / theirs["train_rows_per_s"]
+            lines.append(
+                f"| training speed, genfin / {other} | {threads} | {ratio:.1f}x | >= {target:.0f}x "
+                f"| {'yes' if ratio >= target else '**no**'} |"
+            )
+        for other in TARGETS:
+            theirs = by_key.get((other, setting))
+            if theirs is None:
+                continue
+            ratio = max(ours["scoring"].values()) / max(theirs["scoring"].values())
+            lines.append(
+                f"| scoring speed, genfin / {other} (best call each) | {threads} | {ratio:.1f}x | - | - |"
+            )
+        rate = max(ours["scoring"].values())
+        lines.append(
+            f"| genfin scoring rows/s | {threads} | {_rate(rate)} | >= {_rate(SCORE_TARGET)} "
+            f"| {'yes' if rate >= SCORE_TARGET else '**no**'} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rows", type=int, default=284_807, help="rows of synthetic data (the full file's size)"
+    )
+    parser.add_argument("--epochs", type=int, default=2, help="training epochs, the same for every method")
+    parser.add_argument("--repeats", type=int, default=3, help="scoring repeats; the best is kept")
+    parser.add_argument(
+        "--baseline-rows",
+        type=int,
+        default=50_000,
+        help="rows PyOD and Keras train and score on (0: all --rows); genfin always uses --rows",
+    )
+    parser.add_argument(
+        "--threads",
+        default="default,1",
+        help="comma-separated torch thread settings: 'default' and/or numbers",
+    )
+    parser.add_argument("--skip-keras", action="store_true")
+    parser.add_argument("--skip-pyod", action="store_true")
+    parser.add_argument(
+        "--score-budget",
+        type=float,
+        default=20.0,
+        help="stop repeating a scoring call after this many seconds",
+    )
+    parser.add_argument("--out", type=Path, help="also write the markdown report to this file")
+    # Used by the parent to run one method in a fresh interpreter.
+    parser.add_argument("--child", choices=sorted(METHODS), help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--n-rows", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        run_child(args)
+        return
+
+    from genfin.data import make_transactions
+
+    command = "python bench/speed_autoencoder.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    started = time.perf_counter()
+    X, _ = make_transactions(n_samples=args.rows, fraud_rate=0.0017, random_state=0)
+    methods = ["genfin", "genfin-defaults"]
+    if not args.skip_pyod:
+        methods.append("pyod")
+    if not args.skip_keras:
+        if importlib.util.find_spec("keras") is None:
+            print("keras is not installed: skipping the Keras recipe (pip install keras)", file=sys.stderr)
+        else:
+            methods.append("keras")
+    baseline_rows = min(args.baseline_rows or args.rows, args.rows)
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder) / "X.npy"
+        np.save(data, X.to_numpy(dtype=np.float64))
+        data.with_suffix(".json").write_text(json.dumps([str(c) for c in X.columns]))
+        print(f"{args.rows:,} rows x {X.shape[1]} features; one fresh process per run:", file=sys.stderr)
+        for setting in args.threads.split(","):
+            for method in methods:
+                n_rows = args.rows if method.startswith("genfin") else baseline_rows
+                results.append(run_method(method, setting.strip(), n_rows, args, data))
+    text = report(results, args, command, time.perf_counter() - started)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
