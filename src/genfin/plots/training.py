@@ -46,7 +46,9 @@ def training_curve_figure(
         if logs.get("rows_trimmed"):
             ax.axvline(epoch + 0.5, color="#888888", linestyle=":", linewidth=1, label="worst rows dropped")
         if i and logs.get("round", 1) != history[i - 1].get("round", 1):
-            ax.axvline(epoch - 0.5, color="#444444", linestyle="--", linewidth=1, label="new round, fresh weights")
+            ax.axvline(
+                epoch - 0.5, color="#444444", linestyle="--", linewidth=1, label="new round, fresh weights"
+            )
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
     ax.legend(unique.values(), unique.keys(), frameon=False)
