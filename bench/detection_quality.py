@@ -10,13 +10,8 @@ shown for reference, not as a competitor.
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import time
 import warnings
-from datetime import date
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,13 +19,10 @@ import sklearn
 import torch
 from sklearn.ensemble import IsolationForest
 
+from _common import creditcard_arguments, machine_line
 from genfin import AutoencoderDetector
 from genfin.data import load_creditcard, stratified_split
 from genfin.evaluate import auprc, roc_auc
-
-DEFAULT_DATA = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "creditcard" / "creditcard_sample.csv.gz"
-)
 
 
 def pyod_autoencoder(seed: int, **params):
@@ -76,12 +68,7 @@ def anomaly_scores(model: object, X: pd.DataFrame) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("GENFIN_CREDITCARD", DEFAULT_DATA)))
-    parser.add_argument("--seeds", type=int, default=5)
-    args = parser.parse_args()
-    if not args.data.is_file():
-        raise SystemExit(f"no data at {args.data}: pass --data PATH to creditcard.csv(.gz) or the sample")
+    args = creditcard_arguments(__doc__.splitlines()[0])
     warnings.filterwarnings("ignore", category=FutureWarning)
     X, y = load_creditcard(args.data)
     rows = []
@@ -118,10 +105,10 @@ def main() -> None:
     )
     print(f"command: python bench/detection_quality.py --seeds {args.seeds}")
     print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs; torch {torch.__version__}, "
+        f"{machine_line()}; torch {torch.__version__}, "
         f"scikit-learn {sklearn.__version__}, pyod {pyod.__version__}"
     )
-    print(f"date: {date.today()}; {time.perf_counter() - started:.0f} s in all\n")
+    print(f"{time.perf_counter() - started:.0f} s in all\n")
     print("| method | AUPRC | ROC-AUC | fit seconds |")
     print("|---|---|---|---|")
     for name, r in table.iterrows():

@@ -10,23 +10,15 @@ and scored on the validation rows.
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
 import time
-from datetime import date
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from _common import creditcard_arguments, machine_line
 from genfin import AutoencoderDetector
 from genfin.data import load_creditcard, stratified_split
 from genfin.evaluate import auprc
-
-DEFAULT_DATA = (
-    Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "creditcard" / "creditcard_sample.csv.gz"
-)
 
 BOOK = dict(trim_fraction=0.0)
 CANDIDATES = {
@@ -44,12 +36,7 @@ CANDIDATES = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("GENFIN_CREDITCARD", DEFAULT_DATA)))
-    parser.add_argument("--seeds", type=int, default=5)
-    args = parser.parse_args()
-    if not args.data.is_file():
-        raise SystemExit(f"no data at {args.data}: pass --data PATH to creditcard.csv(.gz) or the sample")
+    args = creditcard_arguments(__doc__.splitlines()[0])
     X, y = load_creditcard(args.data)
     results: dict[str, list[float]] = {name: [] for name in CANDIDATES}
     started = time.perf_counter()
@@ -61,8 +48,7 @@ def main() -> None:
             results[name].append(auprc(y_val, model.score_samples(X_val)))
     print(f"Validation AUPRC (unsupervised fit), {args.seeds} seeds, data {args.data.name}")
     print(f"command: python bench/tune_autoencoder_defaults.py --seeds {args.seeds}")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}")
-    print(f"date: {date.today()}, {time.perf_counter() - started:.0f} s\n")
+    print(f"{machine_line()}; torch {torch.__version__}; {time.perf_counter() - started:.0f} s\n")
     print("| candidate | validation AUPRC mean | std |")
     print("|---|---|---|")
     for name, values in sorted(results.items(), key=lambda kv: -np.mean(kv[1])):

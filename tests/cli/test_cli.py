@@ -127,3 +127,51 @@ def test_demo_on_a_user_file(files, tmp_path):
         main(["demo", "--data", str(files / "train.csv"), "--out", str(out), "--epochs", "2", "--quiet"]) == 0
     )
     assert "train.csv" in (out / "report.html").read_text()
+
+
+def test_latent_map_writes_figure_coords_and_quality(files, tmp_path, capsys):
+    model = tmp_path / "model"
+    assert (
+        main(
+            [
+                "detect",
+                "train",
+                "--data",
+                str(files / "train.csv"),
+                "--out",
+                str(model),
+                "--epochs",
+                "2",
+                "--seed",
+                "0",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    out, coords = tmp_path / "map.png", tmp_path / "coords.csv"
+    capsys.readouterr()
+    args = [
+        "latent",
+        "map",
+        "--model",
+        str(model),
+        "--data",
+        str(files / "test.csv.gz"),
+        "--out",
+        str(out),
+        "--method",
+        "pca",
+        "--coords-out",
+        str(coords),
+        "--json",
+    ]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    import json
+
+    quality = json.loads(printed[: printed.rindex("}") + 1])
+    assert 0.5 < quality["trustworthiness"] <= 1 and "neighbourhood purity: fraud" in quality
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    table = pd.read_csv(coords)
+    assert list(table.columns) == ["row", "x", "y", "Class"] and len(table) == 1000

@@ -12,7 +12,7 @@ from importlib import metadata
 
 import typer
 
-from genfin.cli import demo, detect
+from genfin.cli import demo, detect, latent
 from genfin.exceptions import GenfinError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(detect.app, name="detect")
+app.add_typer(latent.app, name="latent")
 app.command("demo")(demo.demo)
 
 

@@ -86,7 +86,10 @@ class ConvAutoencoder(nn.Module):
             small = len(channels) - i
             # Output padding 1 where the encoder rounded an even side down to half, 0 where it rounded
             # an odd side up: each stage restores exactly the side the matching encoder stage saw.
-            padding = (heights[small - 1] - (2 * heights[small] - 1), widths[small - 1] - (2 * widths[small] - 1))
+            padding = (
+                heights[small - 1] - (2 * heights[small] - 1),
+                widths[small - 1] - (2 * widths[small] - 1),
+            )
             decoder.append(nn.ConvTranspose2d(n_in, n_out, 3, stride=2, padding=1, output_padding=padding))
             if n_out != 1:
                 decoder.append(nn.ReLU())

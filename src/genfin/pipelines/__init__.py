@@ -2,5 +2,6 @@
 
 from genfin.pipelines.data import read_transactions
 from genfin.pipelines.fraud import FraudReport, run_fraud_report
+from genfin.pipelines.latent import LatentReport, map_latent_codes
 
-__all__ = ["FraudReport", "read_transactions", "run_fraud_report"]
+__all__ = ["FraudReport", "LatentReport", "map_latent_codes", "read_transactions", "run_fraud_report"]

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from genfin.plots._figure import figure_to_png_bytes, new_figure, save_figure
 from genfin.plots.detection import precision_recall_figure, reconstruction_figure, score_histogram_figure
+from genfin.plots.latent import image_grid_figure, latent_scatter_figure
 from genfin.plots.training import training_curve_figure
 
 __all__ = [
     "figure_to_png_bytes",
+    "image_grid_figure",
+    "latent_scatter_figure",
     "new_figure",
     "precision_recall_figure",
     "reconstruction_figure",
