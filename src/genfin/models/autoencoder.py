@@ -198,8 +198,8 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
     device : str, default="auto"
         ``"auto"`` uses CUDA when present, else the CPU; or any torch device name.
     n_threads : int or None, default=1
-        Torch threads while training. One thread is fastest for small dense models on a CPU; None
-        leaves torch's setting alone.
+        Torch threads while training and scoring. One thread is fastest for small dense models on a
+        CPU (measured in bench/speed_autoencoder.py); None leaves torch's setting alone.
     checkpoint_dir : str or None, default=None
         Save the training state there after every epoch; a later ``fit`` with the same settings and
         data resumes from it instead of starting again.
@@ -487,7 +487,8 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
     def _map(self, X: Any, fn: Any) -> np.ndarray:
         scaled = self._scaled(X)
         self.module_.eval()
-        with torch.inference_mode():
+        # The same thread setting as training: for a small network, more threads mostly add waiting.
+        with torch_threads(self.n_threads), torch.inference_mode():
             out = torch.cat([fn(chunk) for chunk in scaled.split(_INFERENCE_CHUNK)]).cpu().numpy()
         # The network computes in float32; results come back in float32 only when the input was.
         return out if getattr(X, "dtype", None) == np.float32 else out.astype(np.float64)
