@@ -10,7 +10,7 @@ Measured per method: training rows per second (rows x epochs / seconds of the wh
 scaling and the library's own end-of-fit scoring included), scoring rows per second (scoring every
 row from raw features; best of ``--repeats``), and peak resident memory (``ru_maxrss``).
 
-    python bench/speed_autoencoder.py [--rows 284807] [--epochs 2] [--repeats 3]
+    python bench/speed_autoencoder.py [--rows 284807] [--epochs 2] [--repeats 5]
                                       [--baseline-rows 50000] [--threads default,1]
                                       [--skip-keras] [--skip-pyod] [--out FILE]
 
@@ -395,7 +395,7 @@ def main(argv: list[str] | None = None) -> None:
         "--rows", type=int, default=284_807, help="rows of synthetic data (the full file's size)"
     )
     parser.add_argument("--epochs", type=int, default=2, help="training epochs, the same for every method")
-    parser.add_argument("--repeats", type=int, default=3, help="scoring repeats; the best is kept")
+    parser.add_argument("--repeats", type=int, default=5, help="scoring repeats; the best is kept")
     parser.add_argument(
         "--baseline-rows",
         type=int,

@@ -1,6 +1,7 @@
 """genfin: generative models for financial data.
 
-The most used names are importable from here: ``genfin.AutoencoderDetector`` and ``genfin.load``.
+The most used names are importable from here: ``genfin.AutoencoderDetector``,
+``genfin.ImageAutoencoder`` and ``genfin.load``.
 They are imported on first use, so that ``import genfin.data`` stays free of torch.
 """
 
@@ -11,6 +12,7 @@ from typing import Any
 
 _LAZY = {
     "AutoencoderDetector": "genfin.models",
+    "ImageAutoencoder": "genfin.models",
     "load": "genfin.models",
 }
 

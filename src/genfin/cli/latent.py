@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from genfin.models import load
-from genfin.pipelines import map_latent_codes, read_transactions
+from genfin.models import ImageAutoencoder, load
+from genfin.pipelines import map_latent_codes, read_images, read_transactions
 from genfin.pipelines.latent import quality_table
 from genfin.plots import save_figure
 
@@ -42,16 +42,17 @@ def map_command(
 ) -> None:
     """Embed the latent codes of --data in 2-D, save the figure, print the map's quality."""
     model = load(model_path)
-    transactions = read_transactions(data, label_column=label_column, time_column=time_column)
-    labels = None if transactions.y is None else transactions.y.to_numpy()
+    if isinstance(model, ImageAutoencoder):
+        images = read_images(data, split="test")
+        codes, labels, class_names = model.transform(images.images), images.labels, None
+    else:
+        transactions = read_transactions(data, label_column=label_column, time_column=time_column)
+        codes = model.transform(transactions.X)
+        labels = None if transactions.y is None else transactions.y.to_numpy()
+        class_names = {0: "genuine", 1: "fraud"}
     params = {"perplexity": perplexity} if method == "tsne" else {}
     mapped = map_latent_codes(
-        model.transform(transactions.X),
-        labels,
-        method=method,
-        max_points=max_points,
-        random_state=seed,
-        **params,
+        codes, labels, method=method, max_points=max_points, random_state=seed, **params
     )
     save_figure(mapped.figure, out)
     if coords_out is not None:
@@ -61,7 +62,7 @@ def map_command(
             frame[label_column] = labels[mapped.rows]
         coords_out.parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(coords_out, index=False)
-    table = quality_table(mapped.quality, {0: "genuine", 1: "fraud"})
+    table = quality_table(mapped.quality, class_names)
     if as_json:
         typer.echo(json.dumps({str(k): v for k, v in table.items()}, indent=2))
     else:

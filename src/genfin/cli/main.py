@@ -12,7 +12,7 @@ from importlib import metadata
 
 import typer
 
-from genfin.cli import demo, detect, latent
+from genfin.cli import demo, detect, image, latent
 from genfin.exceptions import GenfinError
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 app.add_typer(detect.app, name="detect")
 app.add_typer(latent.app, name="latent")
+app.add_typer(image.app, name="image")
 app.command("demo")(demo.demo)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -54,12 +54,18 @@ def elementwise_error(module: nn.Module, x: torch.Tensor, loss: str) -> torch.Te
     return (module(x) - x).square()
 
 
-def row_errors(module: nn.Module, X: torch.Tensor, loss: str) -> torch.Tensor:
-    """Mean reconstruction error of each row of ``X``, in eval mode and without gradients."""
+def row_errors(
+    module: nn.Module, X: torch.Tensor, loss: str, *, chunk_size: int = _INFERENCE_CHUNK
+) -> torch.Tensor:
+    """Mean reconstruction error of each row of ``X``, in eval mode and without gradients.
+
+    ``chunk_size`` rows go through the network at a time; convolutional networks need far fewer
+    than dense ones to keep their feature maps in memory.
+    """
     module.eval()
     with torch.inference_mode():
         return torch.cat(
-            [elementwise_error(module, chunk, loss).mean(dim=1) for chunk in X.split(_INFERENCE_CHUNK)]
+            [elementwise_error(module, chunk, loss).mean(dim=1) for chunk in X.split(chunk_size)]
         )
 
 
@@ -76,6 +82,7 @@ class ReconstructionTask:
         X_val: torch.Tensor | None,
         batch_size: int,
         generator: torch.Generator,
+        inference_chunk: int = _INFERENCE_CHUNK,
     ) -> None:
         self.modules = {"autoencoder": module}
         self.optimizers = {"optimizer": optimizer}
@@ -83,6 +90,7 @@ class ReconstructionTask:
         self.X_train, self.X_val = X_train, X_val
         self.batch_size = batch_size
         self.generator = generator
+        self.inference_chunk = inference_chunk
         # Indices of the training rows still in use; robust training drops the worst-reconstructed.
         self.active_rows: torch.Tensor | None = None
 
@@ -102,7 +110,7 @@ class ReconstructionTask:
 
     def row_errors(self, X: torch.Tensor) -> torch.Tensor:
         """Mean reconstruction error of each row of ``X``, without gradients."""
-        return row_errors(self.module, X, self.loss)
+        return row_errors(self.module, X, self.loss, chunk_size=self.inference_chunk)
 
     def evaluate(self) -> dict[str, float]:  # noqa: D102
         if self.X_val is None:
@@ -137,6 +145,85 @@ class TrimWorstRows(Callback):
         n_keep = max(1, int(round(errors.shape[0] * (1.0 - self.fraction))))
         task.active_rows = torch.argsort(errors, stable=True)[:n_keep].sort().values.cpu()
         logs["rows_trimmed"] = float(errors.shape[0] - n_keep)
+
+
+def train_reconstruction(
+    build_module: Callable[[], nn.Module],
+    X_train: torch.Tensor,
+    X_val: torch.Tensor | None,
+    *,
+    loss: str,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    weight_decay: float = 0.0,
+    rng: np.random.Generator,
+    generator: torch.Generator,
+    early_stopping: bool = False,
+    patience: int = 5,
+    verbose: int = 0,
+    checkpoint: Checkpoint | None = None,
+    callbacks: Iterable[Callback] = (),
+    inference_chunk: int = _INFERENCE_CHUNK,
+) -> tuple[nn.Module, list[dict[str, float]]]:
+    """Train a freshly built autoencoder on rows with Adam through the one Trainer loop.
+
+    The part of fitting that every reconstruction estimator shares: seeded weight initialisation,
+    the :class:`ReconstructionTask`, early stopping, progress bar and resumable checkpoint.
+
+    Parameters
+    ----------
+    build_module
+        Returns the untrained module; called under a seed drawn from ``rng``.
+    X_train, X_val
+        Training and validation rows, already on the training device; ``X_val`` may be None.
+    loss, epochs, batch_size, learning_rate, weight_decay
+        As the estimators' hyperparameters of the same names.
+    rng, generator
+        From :func:`genfin.training.make_generators`: ``rng`` seeds the weights, ``generator``
+        shuffles the batches.
+    early_stopping, patience
+        Stop when ``val_loss`` has not improved for ``patience`` epochs; keep the best weights.
+    verbose
+        Non-zero adds a progress bar.
+    checkpoint
+        Resume from it when it holds a state, and save to it after every epoch.
+    callbacks
+        Further callbacks, run before the built-in ones, so that values they add to the epoch logs
+        are shown by the progress bar and saved in checkpoints.
+    inference_chunk
+        Rows per forward pass when measuring validation loss.
+
+    Returns
+    -------
+    tuple
+        The trained module in eval mode and the history (one dict per epoch).
+    """
+    with seeded(fork_rng_seed(rng)):
+        module = build_module().to(X_train.device)
+        optimizer = _adam(module, learning_rate, weight_decay)
+        task = ReconstructionTask(
+            module,
+            optimizer,
+            loss=loss,
+            X_train=X_train,
+            X_val=X_val,
+            batch_size=int(batch_size),
+            generator=generator,
+            inference_chunk=inference_chunk,
+        )
+        all_callbacks = list(callbacks)
+        if early_stopping:
+            all_callbacks.append(EarlyStopping("val_loss", patience=patience))
+        if verbose:
+            all_callbacks.append(ProgressBar())
+        history = None
+        if checkpoint is not None:
+            if checkpoint.exists():
+                history = checkpoint.restore(task)
+            all_callbacks.append(checkpoint)
+        history = Trainer(task, epochs=epochs, callbacks=all_callbacks, history=history).fit()
+    return module.eval(), history
 
 
 @register
@@ -395,34 +482,30 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
         fingerprint: dict[str, Any],
     ) -> tuple[nn.Module, list[dict[str, float]]]:
         """Train a freshly initialised network on ``X_train`` for ``epochs``; return it and its history."""
-        with seeded(fork_rng_seed(rng)):
-            module = self._build_module().to(X_train.device)
-            optimizer = _adam(module, self.learning_rate, self.weight_decay)
-            task = ReconstructionTask(
-                module,
-                optimizer,
-                loss=self.loss,
-                X_train=X_train,
-                X_val=X_val,
-                batch_size=int(self.batch_size),
-                generator=generator,
-            )
-            callbacks: list[Callback] = []
-            if robust and self.epochs >= 2:
-                callbacks.append(TrimWorstRows(self.trim_fraction, at_epoch=self.epochs // 2))
-            if self.early_stopping:
-                callbacks.append(EarlyStopping("val_loss", patience=self.patience))
-            if self.verbose:
-                callbacks.append(ProgressBar())
-            history = None
-            if self.checkpoint_dir is not None:
-                folder = Path(self.checkpoint_dir) / f"round-{round_index}"
-                checkpoint = Checkpoint(folder, fingerprint=fingerprint)
-                if checkpoint.exists():
-                    history = checkpoint.restore(task)
-                callbacks.append(checkpoint)
-            history = Trainer(task, epochs=self.epochs, callbacks=callbacks, history=history).fit()
-        return module.eval(), history
+        callbacks: list[Callback] = []
+        if robust and self.epochs >= 2:
+            callbacks.append(TrimWorstRows(self.trim_fraction, at_epoch=self.epochs // 2))
+        checkpoint = None
+        if self.checkpoint_dir is not None:
+            folder = Path(self.checkpoint_dir) / f"round-{round_index}"
+            checkpoint = Checkpoint(folder, fingerprint=fingerprint)
+        return train_reconstruction(
+            self._build_module,
+            X_train,
+            X_val,
+            loss=self.loss,
+            epochs=int(self.epochs),
+            batch_size=int(self.batch_size),
+            learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay,
+            rng=rng,
+            generator=generator,
+            early_stopping=self.early_stopping,
+            patience=self.patience,
+            verbose=self.verbose,
+            checkpoint=checkpoint,
+            callbacks=callbacks,
+        )
 
     def _fingerprint(self, rows: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:
         params = {

