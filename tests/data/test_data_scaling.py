@@ -152,3 +152,16 @@ def test_make_scaler():
     assert isinstance(make_scaler("none"), IdentityScaler)
     with pytest.raises(ValueError, match="unknown scaler 'max'.*'minmax', 'standard', 'none'"):
         make_scaler("max")
+
+
+@pytest.mark.parametrize("name", ["minmax", "standard", "none"])
+def test_float32_fast_path_matches_transform(name):
+    from genfin.data import make_scaler
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(200, 5)).astype(np.float32) * 10
+    scaler = make_scaler(name).fit(train)
+    np.testing.assert_allclose(scaler.transform_float32(train), scaler.transform(train), rtol=1e-5, atol=1e-6)
+    assert scaler.transform_float32(train).dtype == np.float32
+    with pytest.raises(DataValidationError, match="float32"):
+        scaler.transform_float32(train.astype(np.float64))

@@ -38,8 +38,8 @@ from genfin.training.device import fork_rng_seed
 
 _LOSSES = ("mse", "bce")
 # Rows scored per forward pass at inference: large enough to amortise Python overhead, small enough
-# that the activations of a wide model stay in cache-friendly memory.
-_INFERENCE_CHUNK = 65_536
+# that a chunk's activations (8,192 x 29 float32 = 1 MB) stay in the CPU's L2 cache.
+_INFERENCE_CHUNK = 8_192
 
 
 def elementwise_error(module: nn.Module, x: torch.Tensor, loss: str) -> torch.Tensor:
@@ -551,7 +551,9 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
     # ------------------------------------------------------------------ using
 
     def _to_tensor(self, rows: np.ndarray, device: torch.device) -> torch.Tensor:
-        return torch.from_numpy(self.scaler_.transform(rows).astype(np.float32)).to(device)
+        # rows come from check_features: float32, finite, of the fitted width. Scaling them in
+        # float32 skips the scaler's float64 copy and second NaN scan, a third of a scoring call.
+        return torch.from_numpy(self.scaler_.transform_float32(rows)).to(device)
 
     def _scaled(self, X: Any) -> torch.Tensor:
         check_is_fitted(self)
