@@ -36,7 +36,9 @@ def train(
         "dense", "--architecture", help="dense (the book's 784-32-784) or conv."
     ),
     latent_dim: int = typer.Option(32, "--latent-dim", help="Size of the latent code."),
-    epochs: int = typer.Option(10, "--epochs"),
+    epochs: int = typer.Option(
+        50, "--epochs", help="The book's 50; lower it for the conv network on full MNIST."
+    ),
     batch_size: int = typer.Option(256, "--batch-size"),
     learning_rate: float = typer.Option(1e-3, "--learning-rate"),
     seed: int | None = typer.Option(None, "--seed"),
