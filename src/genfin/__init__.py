@@ -1,7 +1,7 @@
 """genfin: generative models for financial data.
 
 The most used names are importable from here: ``genfin.AutoencoderDetector``,
-``genfin.ImageAutoencoder`` and ``genfin.load``.
+``genfin.ImageAutoencoder``, ``genfin.VAE`` and ``genfin.load``.
 They are imported on first use, so that ``import genfin.data`` stays free of torch.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 _LAZY = {
     "AutoencoderDetector": "genfin.models",
     "ImageAutoencoder": "genfin.models",
+    "VAE": "genfin.models",
     "load": "genfin.models",
 }
 

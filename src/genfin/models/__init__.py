@@ -3,5 +3,6 @@
 from genfin.models.autoencoder import AutoencoderDetector
 from genfin.models.image_autoencoder import ImageAutoencoder
 from genfin.models.registry import load
+from genfin.models.vae import VAE
 
-__all__ = ["AutoencoderDetector", "ImageAutoencoder", "load"]
+__all__ = ["AutoencoderDetector", "ImageAutoencoder", "VAE", "load"]

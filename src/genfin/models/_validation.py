@@ -147,3 +147,108 @@ def check_labels(y: Any, n_rows: int, *, allowed: tuple[int, ...] = (0, 1), name
             f"labels must be one of {list(allowed)}; row index {row} holds {array[row]!r}", source=name
         )
     return array.astype(np.int64)
+
+
+def check_images(
+    images: Any, *, image_shape: tuple[int, int] | None = None, owner: str = "the model"
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Check ``images`` and return them as ``float32`` rows of pixels in [0, 1], with the image shape.
+
+    Every check runs before the (possibly large) conversion, and each error says which image is
+    wrong and how.
+    """
+    array = np.asarray(images)
+    if array.dtype.kind not in "biuf":
+        raise DataValidationError(
+            f"pixel values must be numbers (uint8 0..255 or floats in [0, 1]), got dtype {array.dtype}",
+            source="images",
+        )
+    shape = array.shape
+    expected = "(n, height, width), (n, 1, height, width) or flattened (n, height * width)"
+    if array.ndim == 4 and shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim == 3:
+        found = (int(array.shape[1]), int(array.shape[2]))
+        if image_shape is not None and found != tuple(image_shape):
+            raise DataValidationError(
+                f"images are {found[0]} x {found[1]} pixels, but {owner} was fitted on "
+                f"{image_shape[0]} x {image_shape[1]} (got shape {shape})",
+                source="images",
+            )
+        image_shape = found
+    elif array.ndim == 2:
+        width = int(array.shape[1])
+        if image_shape is None:
+            side = int(round(width**0.5))
+            if side * side != width or width == 0:
+                raise DataValidationError(
+                    f"flattened images need a square number of pixels, got {width} per row (shape {shape}); "
+                    "pass non-square images as (n, height, width), and a single image as images[None]",
+                    source="images",
+                )
+            image_shape = (side, side)
+        elif width != image_shape[0] * image_shape[1]:
+            hint = (
+                "; a single image needs a leading axis: images[None]" if shape == tuple(image_shape) else ""
+            )
+            raise DataValidationError(
+                f"rows of {width} pixels, but {owner} was fitted on {image_shape[0]} x {image_shape[1]} "
+                f"images ({image_shape[0] * image_shape[1]} pixels; got shape {shape}){hint}",
+                source="images",
+            )
+    else:
+        hint = "; a single flattened image needs a leading axis: images[None]" if array.ndim == 1 else ""
+        raise DataValidationError(
+            f"expected images of shape {expected}, got shape {shape}{hint}", source="images"
+        )
+    if array.shape[0] == 0 or image_shape[0] == 0 or image_shape[1] == 0:
+        raise DataValidationError(f"no images or no pixels (shape {shape})", source="images")
+
+    rows = array.reshape(array.shape[0], -1)
+    if rows.dtype.kind == "f":
+        finite = np.isfinite(rows)
+        if not finite.all():
+            image = int(np.argmin(finite.all(axis=1)))
+            raise DataValidationError(
+                f"image {image} contains NaN or infinite pixel values; replace or drop it", source="images"
+            )
+        low, high = 0.0, 1.0
+    elif rows.dtype.kind == "b":
+        low, high = 0, 1
+    else:
+        low, high = 0, 255
+    outside = (rows < low) | (rows > high) if rows.dtype != np.uint8 else None
+    if outside is not None and outside.any():
+        image = int(np.argmax(outside.any(axis=1)))
+        values = rows[image][outside[image]]
+        hint = "; divide 0..255 pixel values by 255, or pass them as uint8" if rows.dtype.kind == "f" else ""
+        raise DataValidationError(
+            f"pixel values must be in [{low}, {high}], but image {image} holds {values.min()}..{values.max()}"
+            f"{hint}",
+            source="images",
+        )
+    pixels = rows.astype(np.float32)  # always a copy, so the caller's array is never modified
+    if rows.dtype.kind in "iu":
+        pixels /= np.float32(255.0)
+    return pixels, image_shape
+
+
+def check_codes(codes: Any, latent_dim: int) -> np.ndarray:
+    array = np.asarray(codes)
+    if array.dtype.kind not in "iuf":
+        raise DataValidationError(f"codes must be numbers, got dtype {array.dtype}", source="codes")
+    if array.ndim == 1 and array.shape[0] == latent_dim:
+        hint = "; for a single code use codes[None]"
+    else:
+        hint = ""
+    if array.ndim != 2 or array.shape[1] != latent_dim or array.shape[0] == 0:
+        raise DataValidationError(
+            f"expected codes of shape (n, {latent_dim}), got shape {array.shape}{hint}", source="codes"
+        )
+    array = array.astype(np.float32)
+    finite = np.isfinite(array)
+    if not finite.all():
+        raise DataValidationError(
+            f"code {int(np.argmin(finite.all(axis=1)))} contains NaN or infinite values", source="codes"
+        )
+    return array

@@ -165,6 +165,7 @@ def train_reconstruction(
     checkpoint: Checkpoint | None = None,
     callbacks: Iterable[Callback] = (),
     inference_chunk: int = _INFERENCE_CHUNK,
+    make_task: Callable[[nn.Module, torch.optim.Optimizer], ReconstructionTask] | None = None,
 ) -> tuple[nn.Module, list[dict[str, float]]]:
     """Train a freshly built autoencoder on rows with Adam through the one Trainer loop.
 
@@ -193,6 +194,10 @@ def train_reconstruction(
         are shown by the progress bar and saved in checkpoints.
     inference_chunk
         Rows per forward pass when measuring validation loss.
+    make_task
+        Builds the task from the fresh module and its optimiser, for models whose step differs
+        (a VAE's two-term loss); its ``evaluate`` must report ``val_loss`` for early stopping.
+        None builds a :class:`ReconstructionTask` from the arguments above.
 
     Returns
     -------
@@ -202,16 +207,19 @@ def train_reconstruction(
     with seeded(fork_rng_seed(rng)):
         module = build_module().to(X_train.device)
         optimizer = _adam(module, learning_rate, weight_decay)
-        task = ReconstructionTask(
-            module,
-            optimizer,
-            loss=loss,
-            X_train=X_train,
-            X_val=X_val,
-            batch_size=int(batch_size),
-            generator=generator,
-            inference_chunk=inference_chunk,
-        )
+        if make_task is not None:
+            task = make_task(module, optimizer)
+        else:
+            task = ReconstructionTask(
+                module,
+                optimizer,
+                loss=loss,
+                X_train=X_train,
+                X_val=X_val,
+                batch_size=int(batch_size),
+                generator=generator,
+                inference_chunk=inference_chunk,
+            )
         all_callbacks = list(callbacks)
         if early_stopping:
             all_callbacks.append(EarlyStopping("val_loss", patience=patience))

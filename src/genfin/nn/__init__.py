@@ -3,5 +3,13 @@
 from genfin.nn.activations import make_activation
 from genfin.nn.conv import ConvAutoencoder, FlatImageAdapter
 from genfin.nn.dense import DenseAutoencoder, dense_stack
+from genfin.nn.vae import VariationalAutoencoder
 
-__all__ = ["ConvAutoencoder", "DenseAutoencoder", "FlatImageAdapter", "dense_stack", "make_activation"]
+__all__ = [
+    "ConvAutoencoder",
+    "DenseAutoencoder",
+    "FlatImageAdapter",
+    "VariationalAutoencoder",
+    "dense_stack",
+    "make_activation",
+]

@@ -10,7 +10,7 @@ from torch import nn
 
 from genfin.nn.dense import dense_stack
 
-__all__ = ["OUTPUTS", "VariationalAutoencoder", "gaussian_kl", "reconstruction_error"]
+__all__ = ["OUTPUTS", "VariationalAutoencoder", "gaussian_kl", "reconstruction_error", "standard_normal"]
 
 #: Output distributions of the decoder: Bernoulli pixels in [0, 1], or Gaussian means.
 OUTPUTS = ("bernoulli", "gaussian")

@@ -1,0 +1,620 @@
+"""VAE: the book's variational autoencoder of transactions and of images, as a scikit-learn estimator."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import TransformerMixin
+
+from genfin.data.scaling import SCALER_NAMES, make_scaler, scaler_from_dict
+from genfin.exceptions import DataValidationError
+from genfin.models._validation import (
+    check_codes,
+    check_features,
+    check_images,
+    check_is_fitted,
+    feature_names_of,
+)
+from genfin.models.autoencoder import ReconstructionTask, train_reconstruction
+from genfin.models.base import TorchEstimator
+from genfin.models.registry import register
+from genfin.nn.activations import ACTIVATION_NAMES
+from genfin.nn.vae import VariationalAutoencoder, gaussian_kl, reconstruction_error, standard_normal
+from genfin.training import Callback, Checkpoint, make_generators, torch_threads
+from genfin.training.device import fork_rng_seed
+
+__all__ = ["VAE", "VAETask", "kl_weight"]
+
+_KINDS = ("auto", "tabular", "image")
+# The book's networks (chapter 6): hidden layers, latent size and output distribution of each kind.
+_BOOK: dict[str, tuple[tuple[int, ...], int, str]] = {
+    "tabular": ((16,), 6, "gaussian"),
+    "image": ((256,), 32, "bernoulli"),
+}
+# Decoded rows per forward pass at inference: 8,192 x 784 float32 is 25 MB for images, and small
+# enough tables stay in cache.
+_CHUNK = 8_192
+
+
+def kl_weight(epoch: int, warmup_epochs: int) -> float:
+    """Weight of the KL term during ``epoch`` (0-based) under a linear warm-up of ``warmup_epochs``.
+
+    0 in the first epoch, rising by ``1 / warmup_epochs`` per epoch to 1 from epoch ``warmup_epochs``
+    on; always 1 without warm-up. Starting as a plain autoencoder lets the decoder learn to use the
+    code before the KL term pulls every posterior towards the prior (posterior collapse).
+    """
+    if warmup_epochs <= 0:
+        return 1.0
+    return min(1.0, epoch / warmup_epochs)
+
+
+class VAETask(ReconstructionTask):
+    """The training task of a VAE: the autoencoder's shuffled batches, a loss of two terms.
+
+    Each step minimises ``reconstruction + beta * kl_weight * kl`` (means over the batch of per-row
+    sums). The reparameterisation noise comes from the same local generator as the batch order, so a
+    checkpoint (which saves that generator) resumes the exact same run. Validation uses noise from a
+    fixed seed, the same every epoch, so epoch-to-epoch changes of ``val_loss`` are the model's and
+    not the noise's.
+    """
+
+    def __init__(
+        self,
+        module: VariationalAutoencoder,
+        optimizer: torch.optim.Optimizer,
+        *,
+        X_train: torch.Tensor,
+        X_val: torch.Tensor | None,
+        batch_size: int,
+        generator: torch.Generator,
+        beta: float,
+        kl_warmup_epochs: int,
+        eval_seed: int,
+        inference_chunk: int = _CHUNK,
+    ) -> None:
+        super().__init__(
+            module,
+            optimizer,
+            loss=module.output,
+            X_train=X_train,
+            X_val=X_val,
+            batch_size=batch_size,
+            generator=generator,
+            inference_chunk=inference_chunk,
+        )
+        self.modules = {"vae": module}
+        self.beta = float(beta)
+        self.kl_warmup_epochs = int(kl_warmup_epochs)
+        self.eval_seed = int(eval_seed)
+        self.kl_weight = kl_weight(0, self.kl_warmup_epochs)
+
+    def batches(self, epoch: int) -> Sequence[torch.Tensor]:  # noqa: D102
+        # The loop asks for each epoch's batches first (also when resuming), so the weight is set here.
+        self.kl_weight = kl_weight(epoch, self.kl_warmup_epochs)
+        return super().batches(epoch)
+
+    def train_step(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:  # noqa: D102
+        self.module.train()
+        reconstruction, kl = (term.mean() for term in self.module.loss_terms(batch, self.generator))
+        loss = reconstruction + (self.beta * self.kl_weight) * kl
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return {"loss": loss.detach(), "reconstruction": reconstruction.detach(), "kl": kl.detach()}
+
+    def row_terms(self, X: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reconstruction error (one posterior sample) and KL term of each row, without gradients."""
+        self.module.eval()
+        with torch.inference_mode():
+            parts = [self.module.loss_terms(chunk, generator) for chunk in X.split(self.inference_chunk)]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+    def row_errors(self, X: torch.Tensor) -> torch.Tensor:
+        """One-sample negative ELBO of each row, with the fixed validation noise."""
+        reconstruction, kl = self.row_terms(X, torch.Generator().manual_seed(self.eval_seed))
+        return reconstruction + kl
+
+    def evaluate(self) -> dict[str, float]:  # noqa: D102
+        # The KL weight goes into each epoch's logs from here, the loop's one per-epoch hook of a task.
+        logs = {"kl_weight": self.kl_weight}
+        if self.X_val is None:
+            return logs
+        reconstruction, kl = self.row_terms(self.X_val, torch.Generator().manual_seed(self.eval_seed))
+        val_reconstruction, val_kl = float(reconstruction.mean()), float(kl.mean())
+        logs.update(
+            val_reconstruction=val_reconstruction,
+            val_kl=val_kl,
+            val_loss=val_reconstruction + self.beta * val_kl,
+        )
+        return logs
+
+
+@register
+class VAE(TransformerMixin, TorchEstimator):
+    """Variational autoencoder of transactions or images: codes, samples, variations and ELBO scores.
+
+    The defaults are the book's two VAEs (chapter 6). Transactions: ``29 -> 16 relu -> (mean,
+    log-variance) 6 -> 16 relu -> 29`` with a Gaussian (squared error) reconstruction term on
+    standardised features. Images: ``784 -> 256 relu -> 32 -> 256 relu -> 784`` with binary
+    cross-entropy summed over the pixels. Both add the KL divergence of each row's posterior from
+    the standard normal prior; ``beta`` weights it and ``kl_warmup_epochs`` ramps it in. The book
+    trains with RMSprop and batch 100; this estimator uses Adam and batch 128.
+
+    The kind of data is found from the input when ``kind="auto"``: a DataFrame or 2-D array is
+    tabular, a 3-D ``(n, height, width)`` or 4-D ``(n, 1, height, width)`` array holds images.
+    Flattened images (``(n, 784)`` rows) need ``kind="image"``. Images are ``uint8`` pixels 0..255 or
+    floats in [0, 1], as for :class:`ImageAutoencoder`.
+
+    Parameters
+    ----------
+    kind : {"auto", "tabular", "image"}, default="auto"
+        What the rows are; ``"auto"`` decides from the input's shape in ``fit`` (``kind_``).
+    hidden_layer_sizes : tuple of int or None, default=None
+        Widths of the encoder's hidden layers; the decoder mirrors them. None is the book's: (16,)
+        for tabular data, (256,) for images.
+    latent_dim : int or None, default=None
+        Size of the latent code; None is the book's: 6 for tabular data, 32 for images.
+    activation : str, default="relu"
+        Activation of the hidden layers (``"relu"``, ``"tanh"``, ``"leaky_relu"``, ``"elu"``, ``"gelu"``).
+    scaler : {"standard", "minmax", "none"}, default="standard"
+        Scaling of tabular features, fitted on the training rows; samples and reconstructions are
+        scaled back to the original units. Ignored for images (pixels are in [0, 1]).
+    beta : float, default=1.0
+        Weight of the KL term (the beta-VAE). 1 is the VAE's evidence lower bound.
+    kl_warmup_epochs : int, default=0
+        Epochs over which the KL weight rises linearly from 0 to ``beta`` (see :func:`kl_weight`).
+    epochs : int, default=20
+        Passes over the training rows.
+    batch_size : int, default=128
+        Rows per optimiser step (the book uses 100 for MNIST).
+    learning_rate : float, default=1e-3
+        Adam's step size.
+    validation_fraction : float, default=0.1
+        Share of the rows held out to report the ``val_`` loss terms each epoch (and for early
+        stopping). 0 trains on every row.
+    early_stopping : bool, default=False
+        Stop when ``val_loss`` has not improved for ``patience`` epochs and keep the best weights.
+        During a KL warm-up ``val_loss`` (at the full weight) may rise; set ``patience`` beyond it.
+    patience : int, default=5
+        Epochs without improvement before early stopping.
+    n_score_samples : int, default=16
+        Posterior samples per row in :meth:`score_samples`.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seeds weight initialisation, the validation split, batch order, the reparameterisation noise
+        and the noise of :meth:`score_samples`; the same integer gives the same model and scores.
+    device : str, default="auto"
+        ``"auto"`` uses CUDA when present, else the CPU; or any torch device name.
+    n_threads : int or None, default=1
+        Torch threads while training and scoring; None leaves torch's setting alone.
+    checkpoint_dir : str or None, default=None
+        Save the training state there after every epoch; a later ``fit`` with the same settings and
+        data resumes from it instead of starting again.
+    verbose : int, default=0
+        0 is silent; 1 shows a progress bar per epoch and a line per finished epoch.
+
+    Attributes
+    ----------
+    module_ : genfin.nn.VariationalAutoencoder
+        The trained network (on scaled rows or flattened images).
+    kind_ : str
+        ``"tabular"`` or ``"image"``.
+    scaler_ : StandardScaler, MinMaxScaler, IdentityScaler or None
+        The scaler fitted on the training rows; None for images.
+    image_shape_ : tuple of int or None
+        ``(height, width)`` of the training images; None for tabular data.
+    n_features_in_ : int
+        Features (pixels) per row.
+    feature_names_in_ : list of str or None
+        Column names seen in ``fit``, when ``X`` was a DataFrame.
+    score_seed_ : int
+        Seed of the posterior noise shared by every row in :meth:`score_samples`.
+    history_ : list of dict
+        One entry per epoch: ``loss`` (the objective optimised, with the epoch's KL weight),
+        ``reconstruction`` and ``kl`` (means per row over the training batches), ``kl_weight``, and
+        with validation ``val_reconstruction``, ``val_kl`` and ``val_loss`` (``val_reconstruction +
+        beta * val_kl``: the negative ELBO when ``beta=1``), and ``seconds``. Losses are per row,
+        summed over features: nats for images.
+
+    Examples
+    --------
+    >>> from genfin.data import load_mnist_sample  # doctest: +SKIP
+    >>> train, test = load_mnist_sample()  # doctest: +SKIP
+    >>> vae = VAE(epochs=10, random_state=0).fit(train.images)  # doctest: +SKIP
+    >>> digits = vae.sample(16, random_state=1)  # (16, 28, 28) in [0, 1]  # doctest: +SKIP
+    >>> sevens = vae.sample_like(test.images[:1], n_per_row=4)  # the book's four sevens  # doctest: +SKIP
+    """
+
+    _saved_attributes: ClassVar[tuple[str, ...]] = (
+        "kind_",
+        "n_features_in_",
+        "feature_names_in_",
+        "image_shape_",
+        "score_seed_",
+        "history_",
+    )
+
+    def __init__(
+        self,
+        *,
+        kind: str = "auto",
+        hidden_layer_sizes: Sequence[int] | None = None,
+        latent_dim: int | None = None,
+        activation: str = "relu",
+        scaler: str = "standard",
+        beta: float = 1.0,
+        kl_warmup_epochs: int = 0,
+        epochs: int = 20,
+        batch_size: int = 128,
+        learning_rate: float = 1e-3,
+        validation_fraction: float = 0.1,
+        early_stopping: bool = False,
+        patience: int = 5,
+        n_score_samples: int = 16,
+        random_state: int | np.random.Generator | None = None,
+        device: str = "auto",
+        n_threads: int | None = 1,
+        checkpoint_dir: str | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.kind = kind
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.latent_dim = latent_dim
+        self.activation = activation
+        self.scaler = scaler
+        self.beta = beta
+        self.kl_warmup_epochs = kl_warmup_epochs
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.validation_fraction = validation_fraction
+        self.early_stopping = early_stopping
+        self.patience = patience
+        self.n_score_samples = n_score_samples
+        self.random_state = random_state
+        self.device = device
+        self.n_threads = n_threads
+        self.checkpoint_dir = checkpoint_dir
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ fitting
+
+    def _check_params(self) -> None:
+        def fail(name: str, rule: str) -> None:
+            raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
+
+        if self.kind not in _KINDS:
+            fail("kind", f"must be one of {_KINDS}")
+        sizes = self.hidden_layer_sizes
+        if sizes is not None and (
+            isinstance(sizes, (int, np.integer, str)) or not all(map(_is_positive_int, sizes))
+        ):
+            fail("hidden_layer_sizes", "must be None or a sequence of positive ints")
+        if self.latent_dim is not None and not _is_positive_int(self.latent_dim):
+            fail("latent_dim", "must be None or a positive int")
+        if self.activation not in ACTIVATION_NAMES:
+            fail("activation", f"must be one of {ACTIVATION_NAMES}")
+        if self.scaler not in SCALER_NAMES:
+            fail("scaler", f"must be one of {SCALER_NAMES}")
+        if isinstance(self.beta, bool) or not (np.isfinite(self.beta) and self.beta >= 0):
+            fail("beta", "must be a finite number >= 0")
+        if not _is_positive_int(self.kl_warmup_epochs, minimum=0):
+            fail("kl_warmup_epochs", "must be an int >= 0")
+        for name in ("epochs", "batch_size", "patience", "n_score_samples"):
+            if not _is_positive_int(getattr(self, name)):
+                fail(name, "must be a positive int")
+        if not self.learning_rate > 0:
+            fail("learning_rate", "must be > 0")
+        if not 0 <= self.validation_fraction < 1:
+            fail("validation_fraction", "must be in [0, 1)")
+        if self.early_stopping and self.validation_fraction == 0:
+            fail("validation_fraction", "must be > 0 when early_stopping=True")
+        if self.n_threads is not None and not _is_positive_int(self.n_threads):
+            fail("n_threads", "must be None or a positive int")
+
+    def _resolve_kind(self, X: Any) -> str:
+        if self.kind != "auto":
+            return self.kind
+        if isinstance(X, pd.DataFrame):
+            return "tabular"
+        # np.asarray, not np.ndim: array-likes that only offer __array__ must work too.
+        return "image" if np.asarray(X).ndim in (3, 4) else "tabular"
+
+    def _architecture(self) -> tuple[tuple[int, ...], int, str]:
+        """Hidden sizes, latent size and output distribution: the hyperparameters, else the book's."""
+        hidden, latent, output = _BOOK[self.kind_]
+        if self.hidden_layer_sizes is not None:
+            hidden = tuple(int(s) for s in self.hidden_layer_sizes)
+        if self.latent_dim is not None:
+            latent = int(self.latent_dim)
+        return hidden, latent, output
+
+    def _build_module(self) -> VariationalAutoencoder:
+        hidden, latent, output = self._architecture()
+        return VariationalAutoencoder(self.n_features_in_, hidden, latent, self.activation, output)
+
+    def fit(self, X: Any, y: Any = None, *, callbacks: Iterable[Callback] = ()) -> VAE:
+        """Train the VAE on the rows or images of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features), or images
+            Tabular rows (column names are kept, checked later and given to samples), or images of
+            shape (n, height, width), (n, 1, height, width), or flattened with ``kind="image"``.
+        y : ignored
+            Accepted so that the estimator fits in pipelines. To model one class (frauds), fit on
+            its rows: ``VAE().fit(X[y == 1])``.
+        callbacks : iterable of genfin.training.Callback, optional
+            Extra callbacks for the training loop (e.g. a test-set ELBO after every epoch); values
+            they write into the epoch logs end up in ``history_``.
+
+        Returns
+        -------
+        VAE
+            The fitted estimator.
+        """
+        self._check_params()
+        kind = self._resolve_kind(X)
+        if kind == "image":
+            rows, image_shape = check_images(X)
+            names = None
+        else:
+            rows, image_shape = check_features(X), None
+            names = feature_names_of(X)
+        if rows.shape[0] < 2:
+            raise DataValidationError(
+                f"fit needs at least 2 rows, got {rows.shape[0]} sample(s) (shape {rows.shape})", source="X"
+            )
+        rng, generator = make_generators(self.random_state)
+        self.kind_ = kind
+        self.image_shape_ = image_shape
+        self.n_features_in_ = int(rows.shape[1])
+        self.feature_names_in_ = names
+        device = self._device()
+        order = rng.permutation(rows.shape[0])
+        n_val = min(int(round(self.validation_fraction * rows.shape[0])), rows.shape[0] - 1)
+        val_rows, train_rows = rows[order[:n_val]], rows[order[n_val:]]
+        del rows  # the split copies; for images the full float array is not needed while training
+        eval_seed = fork_rng_seed(rng)
+        self.score_seed_ = fork_rng_seed(rng)
+
+        # Scaled on the training rows only: validation rows are scaled as unseen rows will be.
+        self.scaler_ = make_scaler(self.scaler).fit(train_rows) if kind == "tabular" else None
+        X_train = self._as_tensor(train_rows, device)
+        X_val = self._as_tensor(val_rows, device) if n_val > 0 else None
+        checkpoint = None
+        if self.checkpoint_dir is not None:
+            checkpoint = Checkpoint(self.checkpoint_dir, fingerprint=self._fingerprint(X_train, X_val))
+        with torch_threads(self.n_threads):
+            module, self.history_ = train_reconstruction(
+                self._build_module,
+                X_train,
+                X_val,
+                loss="vae",  # unused: the task below computes the VAE's own loss
+                epochs=int(self.epochs),
+                batch_size=int(self.batch_size),
+                learning_rate=float(self.learning_rate),
+                rng=rng,
+                generator=generator,
+                early_stopping=bool(self.early_stopping),
+                patience=int(self.patience),
+                verbose=self.verbose,
+                checkpoint=checkpoint,
+                callbacks=callbacks,
+                make_task=lambda module, optimizer: VAETask(
+                    module,
+                    optimizer,
+                    X_train=X_train,
+                    X_val=X_val,
+                    batch_size=int(self.batch_size),
+                    generator=generator,
+                    beta=float(self.beta),
+                    kl_warmup_epochs=int(self.kl_warmup_epochs),
+                    eval_seed=eval_seed,
+                ),
+            )
+        self.module_ = module.eval()
+        return self
+
+    def _fingerprint(self, X_train: torch.Tensor, X_val: torch.Tensor | None) -> dict[str, Any]:
+        params = {
+            k: v
+            for k, v in self.get_params().items()
+            if k not in ("verbose", "checkpoint_dir", "device", "n_threads")
+        }
+        digest = hashlib.sha256()
+        for part in (X_train, X_val):
+            if part is not None:
+                # Every 1000th row: cheap on large data, and enough to tell data sets apart.
+                digest.update(part[:: max(1, part.shape[0] // 1000)].cpu().numpy().tobytes())
+        n_rows = int(X_train.shape[0]) + (0 if X_val is None else int(X_val.shape[0]))
+        return {
+            "params": repr(sorted(params.items())),
+            "data_shape": [n_rows, int(X_train.shape[1])],
+            "data_sample_hash": digest.hexdigest(),
+        }
+
+    # ------------------------------------------------------------------ using
+
+    def _as_tensor(self, rows: np.ndarray, device: torch.device) -> torch.Tensor:
+        # Rows are checked float32; scaling in float32 avoids a float64 copy (as AutoencoderDetector).
+        scaled = rows if self.scaler_ is None else self.scaler_.transform_float32(rows)
+        return torch.from_numpy(scaled).to(device)
+
+    def _inputs(self, X: Any) -> torch.Tensor:
+        """Check ``X`` against what was fitted; return it scaled (rows) or as pixel rows (images)."""
+        check_is_fitted(self)
+        owner = type(self).__name__
+        if self.kind_ == "image":
+            rows, _ = check_images(X, image_shape=self.image_shape_, owner=owner)
+        else:
+            # Names are compared only when both sides have them; a plain array is checked by its width.
+            names = self.feature_names_in_ if isinstance(X, pd.DataFrame) else None
+            rows = check_features(X, n_features=self.n_features_in_, feature_names=names, owner=owner)
+        return self._as_tensor(rows, self._device())
+
+    def _map(
+        self, X: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor], chunk: int = _CHUNK
+    ) -> np.ndarray:
+        self.module_.eval()
+        with torch_threads(self.n_threads), torch.inference_mode():
+            return torch.cat([fn(part) for part in X.split(chunk)]).cpu().numpy()
+
+    def _output(self, decoded: np.ndarray, like: Any = None, repeat: int = 1) -> np.ndarray | pd.DataFrame:
+        """Decoded rows in the input's space: images, or rows in original units.
+
+        Rows become a DataFrame with the fitted column names when ``like`` is a DataFrame (keeping
+        its index, each label repeated ``repeat`` times), or, without ``like``, when fitted on one.
+        """
+        if self.kind_ == "image":
+            return decoded.reshape(-1, *self.image_shape_)
+        original = self.scaler_.inverse_transform(decoded)
+        if isinstance(like, pd.DataFrame):
+            return pd.DataFrame(original, columns=like.columns, index=like.index.repeat(repeat))
+        if like is None and self.feature_names_in_ is not None:
+            return pd.DataFrame(original, columns=self.feature_names_in_)
+        return original
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Latent means of ``X``, shape (n_rows, latent_dim).
+
+        ``float32`` for images and for ``float32`` tables, else ``float64``.
+        """
+        out = self._map(self._inputs(X), lambda chunk: self.module_.encode(chunk)[0])
+        if self.kind_ == "image" or getattr(X, "dtype", None) == np.float32:
+            return out
+        return out.astype(np.float64)
+
+    def reconstruct(self, X: Any) -> np.ndarray | pd.DataFrame:
+        """Decoded latent means of ``X``: images (n, height, width) in [0, 1], or rows in original units.
+
+        A DataFrame with the input's columns and index when ``X`` is a DataFrame.
+        """
+        module = self.module_
+        return self._output(self._map(self._inputs(X), lambda c: module.decode(module.encode(c)[0])), X)
+
+    def decode(self, codes: Any) -> np.ndarray | pd.DataFrame:
+        """Rows or images decoded from latent codes of shape (n, latent_dim).
+
+        Images come back as pixel probabilities (n, height, width); rows in original units, as a
+        DataFrame with the fitted column names when fitted on a DataFrame.
+        """
+        check_is_fitted(self)
+        tensor = torch.from_numpy(check_codes(codes, int(self.module_.latent_dim))).to(self._device())
+        return self._output(self._map(tensor, self.module_.decode))
+
+    def sample(
+        self, n: int, random_state: int | np.random.Generator | None = None
+    ) -> np.ndarray | pd.DataFrame:
+        """Draw ``n`` new rows or images: codes from the standard normal prior, decoded.
+
+        Parameters
+        ----------
+        n : int
+            How many to draw.
+        random_state : int, numpy.random.Generator or None, default=None
+            Seeds the codes; the same integer gives the same samples. Global state is not touched.
+
+        Returns
+        -------
+        numpy.ndarray or pandas.DataFrame
+            Images: ``float32`` (n, height, width) pixel probabilities in [0, 1] (the decoder's
+            Bernoulli means, not binarised). Tabular: ``float64`` (n, n_features) in the original
+            units, a DataFrame with the fitted column names when fitted on a DataFrame.
+        """
+        check_is_fitted(self)
+        if not _is_positive_int(n):
+            raise ValueError(f"n must be a positive int, got {n!r}")
+        _, generator = make_generators(random_state)
+        like = torch.empty(0, dtype=torch.float32)
+        codes = standard_normal((int(n), int(self.module_.latent_dim)), like=like, generator=generator)
+        return self._output(self._map(codes.to(self._device()), self.module_.decode))
+
+    def sample_like(
+        self, X: Any, n_per_row: int = 4, random_state: int | np.random.Generator | None = None
+    ) -> np.ndarray | pd.DataFrame:
+        """Variations of given rows or images: codes drawn around each one's posterior, decoded.
+
+        Each row is encoded to its posterior ``N(mu, sigma^2)``, ``n_per_row`` codes are drawn from
+        it and decoded: the book's four sevens from one seven.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or images
+            The rows or images to vary, as for :meth:`transform`.
+        n_per_row : int, default=4
+            Variations per row.
+        random_state : int, numpy.random.Generator or None, default=None
+            Seeds the codes; the same integer gives the same variations.
+
+        Returns
+        -------
+        numpy.ndarray or pandas.DataFrame
+            ``len(X) * n_per_row`` rows or images, those of row ``i`` at ``i * n_per_row`` to
+            ``(i + 1) * n_per_row - 1``; images as for :meth:`sample`; rows in original units, a
+            DataFrame (columns of ``X``, each index label repeated) when ``X`` is a DataFrame.
+        """
+        if not _is_positive_int(n_per_row):
+            raise ValueError(f"n_per_row must be a positive int, got {n_per_row!r}")
+        inputs = self._inputs(X)
+        latent = int(self.module_.latent_dim)
+        posterior = torch.from_numpy(
+            self._map(inputs, lambda chunk: torch.cat(self.module_.encode(chunk), 1))
+        )
+        mu, logvar = posterior[:, :latent], posterior[:, latent:]
+        _, generator = make_generators(random_state)
+        eps = standard_normal((mu.shape[0], int(n_per_row), latent), like=mu, generator=generator)
+        codes = (mu[:, None] + (0.5 * logvar).exp()[:, None] * eps).reshape(-1, latent)
+        return self._output(self._map(codes.to(self._device()), self.module_.decode), X, repeat=n_per_row)
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """Negative ELBO of each row (reconstruction error plus KL term): higher is more anomalous.
+
+        The reconstruction term is averaged over ``n_score_samples`` posterior draws, the KL term is
+        exact. Every row uses the same standard normal draws (from ``score_seed_``, fixed in ``fit``),
+        so a row's score does not depend on the other rows, the call, or a save and load. For images
+        it is in nats; for tabular rows in squared scaled units (the Gaussian negative log-likelihood
+        up to a constant). Uses ``beta=1`` whatever the training ``beta``. ``float64`` of shape (n,).
+        """
+        inputs = self._inputs(X)
+        module = self.module_
+        n_draws = int(self.n_score_samples)
+        generator = torch.Generator().manual_seed(int(self.score_seed_))
+        eps = standard_normal((n_draws, module.latent_dim), like=inputs, generator=generator)
+
+        def negative_elbo(chunk: torch.Tensor) -> torch.Tensor:
+            mu, logvar = module.encode(chunk)
+            codes = mu[:, None] + (0.5 * logvar).exp()[:, None] * eps  # (rows, draws, latent)
+            decoded = module.decode_logits(codes)
+            errors = reconstruction_error(decoded, chunk[:, None].expand_as(decoded), module.output)
+            return errors.mean(dim=1) + gaussian_kl(mu, logvar)
+
+        # Each row is decoded n_draws times; fewer rows per pass keep the memory per pass the same.
+        return self._map(inputs, negative_elbo, chunk=max(1, _CHUNK // n_draws)).astype(np.float64)
+
+    # ------------------------------------------------------------------ saving
+
+    def _extra_saved_state(self) -> dict[str, Any]:
+        return {"scaler": None if self.scaler_ is None else self.scaler_.to_dict()}
+
+    def _restore_extra_state(self, state: dict[str, Any]) -> None:
+        # JSON has no tuples; the image shape comes back as a list.
+        if self.image_shape_ is not None:
+            self.image_shape_ = tuple(int(s) for s in self.image_shape_)
+        self.scaler_ = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])
+
+    def save(self, folder: str | Path) -> Path:
+        """Save to ``folder``: weights as safetensors; parameters, scaler and shapes as JSON.
+
+        Load it back with ``genfin.load(folder)``.
+        """
+        return super().save(folder)
+
+
+def _is_positive_int(value: Any, minimum: int = 1) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= minimum
