@@ -15,6 +15,7 @@ _LAZY = {
     "ImageAutoencoder": "genfin.models",
     "VAE": "genfin.models",
     "load": "genfin.models",
+    "augment": "genfin.pipelines",
 }
 
 __all__ = sorted(_LAZY)

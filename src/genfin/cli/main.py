@@ -12,7 +12,7 @@ from importlib import metadata
 
 import typer
 
-from genfin.cli import demo, detect, image, latent
+from genfin.cli import demo, detect, image, latent, synth
 from genfin.exceptions import GenfinError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(detect.app, name="detect")
 app.add_typer(latent.app, name="latent")
 app.add_typer(image.app, name="image")
 app.command("demo")(demo.demo)
+app.command("synth")(synth.synth)
 
 
 def _version(value: bool) -> None:
