@@ -13,8 +13,28 @@ from genfin.evaluate.detection import (
     recall_at_fpr,
     roc_auc,
 )
+from genfin.evaluate.synthetic import (
+    CorrelationSimilarity,
+    DetectionAUC,
+    DistanceToClosestRecord,
+    KSComplement,
+    MetricResult,
+    SyntheticEvaluation,
+    SyntheticMetric,
+    TrainSyntheticTestReal,
+    evaluate_synthetic,
+)
 
 __all__ = [
+    "CorrelationSimilarity",
+    "DetectionAUC",
+    "DistanceToClosestRecord",
+    "KSComplement",
+    "MetricResult",
+    "SyntheticEvaluation",
+    "SyntheticMetric",
+    "TrainSyntheticTestReal",
+    "evaluate_synthetic",
     "auprc",
     "check_labels_and_scores",
     "check_scores",
