@@ -139,8 +139,11 @@ def methods(n_jobs: int, skip_book: bool) -> dict[str, Callable[[np.ndarray], tu
     except ImportError:
         print("umap-learn is not installed: no UMAP row", file=sys.stderr)
     else:
-        # Compile umap-learn's numba functions first, untimed: a one-off cost per Python process.
-        embed(np.random.default_rng(0).normal(size=(300, 12)), "umap", random_state=0)
+        # Compile umap-learn's numba functions first, untimed: a one-off cost per Python process of
+        # ~40 s here. It needs over 4,096 rows, or umap-learn skips the NN-descent index (its
+        # exact path), and the index's compilation would then be timed with the real map.
+        warm_up = np.random.default_rng(0).normal(size=(5_000, 12))
+        embed(warm_up, "umap", random_state=0, n_iter=2)
         table["genfin embed(codes, 'umap') (umap-learn, seeded: 1 thread)"] = genfin("umap")
     table["genfin embed(codes, 'pca')"] = genfin("pca")
     return table
@@ -209,7 +212,7 @@ def main() -> None:
         cells = [
             name,
             iterations,
-            f"{seconds:.1f}",
+            f"{seconds:.1f}" if seconds >= 1 else f"{seconds:.2f}",
             speedup,
             f"{trust:.4f}",
             f"{kept:.4f}",
