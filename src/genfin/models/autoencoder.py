@@ -516,16 +516,9 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
         )
 
     def _fingerprint(self, rows: np.ndarray, labels: np.ndarray | None) -> dict[str, Any]:
-        params = {
-            k: v for k, v in self.get_params().items() if k not in ("verbose", "checkpoint_dir", "device")
-        }
-        digest = pd.util.hash_pandas_object(pd.DataFrame(rows[:: max(1, rows.shape[0] // 1000)]), index=False)
-        return {
-            "params": repr(sorted(params.items())),
-            "data_shape": list(rows.shape),
-            "data_sample_hash": str(int(digest.sum())),
-            "labels": None if labels is None else int(labels.sum()),
-        }
+        return self._run_fingerprint(
+            rows, n_features=int(rows.shape[1]), labels=None if labels is None else int(labels.sum())
+        )
 
     def tune_threshold(
         self, X: Any, y: Any, *, recall: float | None = None, precision: float | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -53,6 +54,28 @@ class TorchEstimator(BaseEstimator):
         return write_model_folder(
             folder, class_name=type(self).__name__, params=params, state=state, tensors=tensors
         )
+
+    #: Parameters that do not change what training computes: a checkpoint made with other values resumes.
+    _RUN_INDEPENDENT_PARAMS: ClassVar[tuple[str, ...]] = ("verbose", "checkpoint_dir", "device", "n_threads")
+
+    def _run_fingerprint(self, *parts: torch.Tensor | np.ndarray | None, **extra: Any) -> dict[str, Any]:
+        """Describe a training run (hyperparameters and data) so a checkpoint of another run is refused."""
+        params = {k: v for k, v in self.get_params().items() if k not in self._RUN_INDEPENDENT_PARAMS}
+        digest = hashlib.sha256()
+        n_rows = 0
+        for part in parts:
+            if part is None:
+                continue
+            array = part.cpu().numpy() if isinstance(part, torch.Tensor) else np.asarray(part)
+            n_rows += int(array.shape[0])
+            # Every 1000th row: cheap on large data, and enough to tell data sets apart.
+            digest.update(np.ascontiguousarray(array[:: max(1, array.shape[0] // 1000)]).tobytes())
+        return {
+            "params": repr(sorted(params.items())),
+            "n_rows": n_rows,
+            "data_sample_hash": digest.hexdigest(),
+            **extra,
+        }
 
     def _extra_saved_state(self) -> dict[str, Any]:
         """JSON-safe state beyond ``_saved_attributes`` (a scaler, for example)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -422,22 +421,7 @@ class VAE(TransformerMixin, TorchEstimator):
         return self
 
     def _fingerprint(self, X_train: torch.Tensor, X_val: torch.Tensor | None) -> dict[str, Any]:
-        params = {
-            k: v
-            for k, v in self.get_params().items()
-            if k not in ("verbose", "checkpoint_dir", "device", "n_threads")
-        }
-        digest = hashlib.sha256()
-        for part in (X_train, X_val):
-            if part is not None:
-                # Every 1000th row: cheap on large data, and enough to tell data sets apart.
-                digest.update(part[:: max(1, part.shape[0] // 1000)].cpu().numpy().tobytes())
-        n_rows = int(X_train.shape[0]) + (0 if X_val is None else int(X_val.shape[0]))
-        return {
-            "params": repr(sorted(params.items())),
-            "data_shape": [n_rows, int(X_train.shape[1])],
-            "data_sample_hash": digest.hexdigest(),
-        }
+        return self._run_fingerprint(X_train, X_val, n_features=int(X_train.shape[1]))
 
     # ------------------------------------------------------------------ using
 
