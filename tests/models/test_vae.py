@@ -375,3 +375,82 @@ def test_clone_and_params():
 @parametrize_with_checks([VAE(epochs=2, batch_size=16, random_state=0, validation_fraction=0.0)])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
+
+
+# ---------------------------------------------------------------------- conditional VAE
+
+
+@pytest.fixture(scope="module")
+def two_classes(table):
+    """Class 1 is the table's rows moved in four of the eight features: a classifier tells them apart."""
+    shifted = table.copy()
+    shifted[COLUMNS[:4]] += 3 * table[COLUMNS[:4]].std()
+    X = pd.concat([table, shifted.iloc[:200]], ignore_index=True)
+    return X, np.r_[np.zeros(len(table), int), np.ones(200, int)]
+
+
+@pytest.fixture(scope="module")
+def conditional(two_classes):
+    X, y = two_classes
+    return VAE(**{**TABULAR, "conditional": True}).fit(X, y)
+
+
+def test_conditional_samples_are_of_the_asked_class(conditional, two_classes):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = two_classes
+    judge = LogisticRegression(max_iter=1000).fit(X, y)
+    assert conditional.classes_ == [0, 1]
+    for label in (0, 1):
+        samples = conditional.sample(400, y=label, random_state=0)
+        assert list(samples.columns) == COLUMNS
+        assert (judge.predict(samples) == label).mean() > 0.8
+    asked = np.tile([1, 0], 200)
+    assert (judge.predict(conditional.sample(400, y=asked, random_state=0)) == asked).mean() > 0.8
+    varied = conditional.sample_like(X.iloc[-3:], n_per_row=5, y=y[-3:], random_state=0)
+    assert (judge.predict(varied) == 1).mean() > 0.8
+    assert conditional.transform(X[:5], y[:5]).shape == (5, 3)
+    assert conditional.score_samples(X[:5], y[:5]).shape == (5,)
+    assert conditional.reconstruct(X[:5], y[:5]).shape == (5, 8)
+    np.testing.assert_array_equal(
+        np.asarray(conditional.sample(5, y=1, random_state=2)),
+        np.asarray(conditional.sample(5, y=1, random_state=2)),
+    )
+
+
+def test_conditional_needs_classes_and_unconditional_refuses_them(
+    conditional, tabular, two_classes, tmp_path
+):
+    X, y = two_classes
+    with pytest.raises(DataValidationError, match="needs the class of every row"):
+        VAE(**{**TABULAR, "conditional": True, "epochs": 1}).fit(X)
+    with pytest.raises(DataValidationError, match="class labels must be integers"):
+        VAE(**{**TABULAR, "conditional": True, "epochs": 1}).fit(X, np.full(len(X), 0.5))
+    with pytest.raises(DataValidationError, match="needs the class of every row"):
+        conditional.sample(3)
+    with pytest.raises(DataValidationError, match="class 7 at row index 0 was not seen in fit"):
+        conditional.sample(3, y=7)
+    with pytest.raises(DataValidationError, match="expected 5 class labels"):
+        conditional.transform(X[:5], y[:4])
+    with pytest.raises(ValueError, match="only for a conditional VAE"):
+        tabular.sample(3, y=1)
+    conditional.save(tmp_path / "cvae")
+    loaded = load(tmp_path / "cvae")
+    assert loaded.classes_ == [0, 1]
+    pd.testing.assert_frame_equal(
+        loaded.sample(6, y=1, random_state=1), conditional.sample(6, y=1, random_state=1)
+    )
+
+
+def test_learned_output_variance_makes_samples_as_spread_as_the_data(table):
+    fixed = VAE(**{**TABULAR, "output_variance": "fixed"}).fit(table)
+    assert fixed.module_.output_log_var is None
+
+    # With the book's squared error, samples are decoded means; with a learned variance they carry
+    # the noise the decoder could not explain, so their spread is closer to the data's.
+    def spread_error(model):
+        return float(np.abs(np.log(model.sample(4000, random_state=0).std() / table.std())).mean())
+
+    learned = VAE(**TABULAR).fit(table)
+    assert learned.module_.output_log_var is not None
+    assert spread_error(learned) < spread_error(fixed)

@@ -125,3 +125,48 @@ def test_noise_from_a_generator_leaves_global_state_alone():
 def test_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         VariationalAutoencoder(**{"n_features": 4, **kwargs})
+
+
+def test_learned_variance_term_is_the_gaussian_negative_log_likelihood():
+    torch.manual_seed(0)
+    means, x, log_var = torch.randn(6, 5), torch.randn(6, 5), torch.randn(5)
+    expected = -Normal(means, (0.5 * log_var).exp()).log_prob(x).sum(dim=1)
+    torch.testing.assert_close(reconstruction_error(means, x, "gaussian", log_var), expected)
+    model = VariationalAutoencoder(5, (4,), 2, "relu", "gaussian", learn_variance=True)
+    # Starts at the variance the book's squared error implies; floored so a constant column cannot diverge.
+    torch.testing.assert_close(model.output_variance_log().exp(), torch.full((5,), 0.5))
+    with torch.no_grad():
+        model.output_log_var.fill_(-50.0)
+    assert model.output_variance_log().exp().min() >= 1e-4 * 0.999
+
+
+def test_draw_adds_the_learned_noise_and_only_then():
+    model = VariationalAutoencoder(3, (4,), 2, "relu", "gaussian", learn_variance=True)
+    with torch.no_grad():
+        model.output_log_var.copy_(torch.log(torch.tensor([0.01, 1.0, 4.0])))
+    z = torch.zeros(20_000, 2)
+    drawn = model.draw(z, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(drawn.std(0), torch.tensor([0.1, 1.0, 2.0]), atol=0.03, rtol=0.02)
+    torch.testing.assert_close(drawn.mean(0), model.decode(z[:1])[0], atol=0.05, rtol=0)
+    fixed = VariationalAutoencoder(3, (4,), 2, "relu", "gaussian")
+    torch.testing.assert_close(fixed.draw(z[:5]), fixed.decode(z[:5]))
+    with pytest.raises(ValueError, match="learn_variance"):
+        VariationalAutoencoder(3, (4,), 2, output="bernoulli", learn_variance=True)
+
+
+def test_conditional_network_sees_the_class_in_encoder_and_decoder():
+    torch.manual_seed(0)
+    model = VariationalAutoencoder(6, (5,), 2, "tanh", "gaussian", n_classes=3)
+    assert model.encoder[0].in_features == 9 and model.decoder[0].in_features == 5
+    x, z = torch.randn(4, 6), torch.randn(4, 2)
+    one, two = torch.eye(3)[[0, 0, 0, 0]], torch.eye(3)[[1, 1, 1, 1]]
+    assert not torch.allclose(model.encode(x, one)[0], model.encode(x, two)[0])
+    assert not torch.allclose(model.decode(z, one), model.decode(z, two))
+    # Several codes per row (as when scoring): the row's class is repeated over them.
+    many = torch.randn(4, 7, 2)
+    torch.testing.assert_close(model.decode(many, one)[:, 3], model.decode(many[:, 3], one))
+    reconstruction, kl = model.loss_terms(x, condition=one)
+    (reconstruction + kl).mean().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    with pytest.raises(ValueError, match="one-hot condition of shape \\(4, 3\\)"):
+        model.encode(x)

@@ -24,13 +24,17 @@ from genfin.models.autoencoder import ReconstructionTask, train_reconstruction
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
 from genfin.nn.activations import ACTIVATION_NAMES
-from genfin.nn.vae import VariationalAutoencoder, gaussian_kl, reconstruction_error, standard_normal
+from genfin.nn.vae import VariationalAutoencoder, gaussian_kl, standard_normal
 from genfin.training import Callback, Checkpoint, make_generators, torch_threads
 from genfin.training.device import fork_rng_seed
 
 __all__ = ["VAE", "VAETask", "kl_weight"]
 
 _KINDS = ("auto", "tabular", "image")
+_OUTPUT_VARIANCES = ("learned", "fixed")
+# The default training length (epochs=None): 20 epochs, but at least this many optimiser steps,
+# chosen on the real card sample's frauds (bench/vae_choices.py).
+_DEFAULT_EPOCHS, _MIN_DEFAULT_STEPS = 20, 600
 # The book's networks (chapter 6): hidden layers, latent size and output distribution of each kind.
 _BOOK: dict[str, tuple[tuple[int, ...], int, str]] = {
     "tabular": ((16,), 6, "gaussian"),
@@ -88,6 +92,9 @@ class VAETask(ReconstructionTask):
             inference_chunk=inference_chunk,
         )
         self.modules = {"vae": module}
+        # A conditional VAE's rows carry their one-hot class in the last n_classes columns, so the
+        # autoencoder's batching and chunking serve it unchanged; the steps split it off.
+        self.n_features = module.n_features
         self.beta = float(beta)
         self.kl_warmup_epochs = int(kl_warmup_epochs)
         self.eval_seed = int(eval_seed)
@@ -98,9 +105,13 @@ class VAETask(ReconstructionTask):
         self.kl_weight = kl_weight(epoch, self.kl_warmup_epochs)
         return super().batches(epoch)
 
+    def _terms(self, rows: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        x, condition = rows[:, : self.n_features], rows[:, self.n_features :]
+        return self.module.loss_terms(x, generator, condition=condition if condition.shape[1] else None)
+
     def train_step(self, batch: torch.Tensor) -> dict[str, torch.Tensor]:  # noqa: D102
         self.module.train()
-        reconstruction, kl = (term.mean() for term in self.module.loss_terms(batch, self.generator))
+        reconstruction, kl = (term.mean() for term in self._terms(batch, self.generator))
         loss = reconstruction + (self.beta * self.kl_weight) * kl
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -111,7 +122,7 @@ class VAETask(ReconstructionTask):
         """Reconstruction error (one posterior sample) and KL term of each row, without gradients."""
         self.module.eval()
         with torch.inference_mode():
-            parts = [self.module.loss_terms(chunk, generator) for chunk in X.split(self.inference_chunk)]
+            parts = [self._terms(chunk, generator) for chunk in X.split(self.inference_chunk)]
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
     def row_errors(self, X: torch.Tensor) -> torch.Tensor:
@@ -164,12 +175,25 @@ class VAE(TransformerMixin, TorchEstimator):
     scaler : {"standard", "minmax", "none"}, default="standard"
         Scaling of tabular features, fitted on the training rows; samples and reconstructions are
         scaled back to the original units. Ignored for images (pixels are in [0, 1]).
+    output_variance : {"learned", "fixed"}, default="learned"
+        Tabular rows only. ``"learned"``: the decoder's Gaussian has one learned variance per
+        feature, the reconstruction term is its full negative log-likelihood (nats), and samples
+        are drawn from it (decoded mean plus noise of the learned size), so synthetic rows are as
+        spread as real ones. ``"fixed"``: the book's squared error, and samples are decoded means,
+        which are smoother than real rows (see docs/benchmarks_synthetic.md for the measurement).
+    conditional : bool, default=False
+        Learn every class in one model (a conditional VAE): ``fit(X, y)`` needs integer class
+        labels, which the encoder and decoder both see; :meth:`sample` then draws rows of the asked
+        class, and the methods that encode rows need their classes. False models ``X`` alone; to
+        model one class, fit on its rows.
     beta : float, default=1.0
         Weight of the KL term (the beta-VAE). 1 is the VAE's evidence lower bound.
     kl_warmup_epochs : int, default=0
         Epochs over which the KL weight rises linearly from 0 to ``beta`` (see :func:`kl_weight`).
-    epochs : int, default=20
-        Passes over the training rows.
+    epochs : int or None, default=None
+        Passes over the training rows. None: 20, or more on small data so that training takes at
+        least 600 optimiser steps (300 epochs for the 250 frauds of a typical training split): a
+        VAE of a rare class learns little in 20 epochs of 2 batches (docs/benchmarks_synthetic.md).
     batch_size : int, default=128
         Rows per optimiser step (the book uses 100 for MNIST).
     learning_rate : float, default=1e-3
@@ -235,6 +259,7 @@ class VAE(TransformerMixin, TorchEstimator):
         "feature_names_in_",
         "image_shape_",
         "score_seed_",
+        "classes_",
         "history_",
     )
 
@@ -246,9 +271,11 @@ class VAE(TransformerMixin, TorchEstimator):
         latent_dim: int | None = None,
         activation: str = "relu",
         scaler: str = "standard",
+        output_variance: str = "learned",
+        conditional: bool = False,
         beta: float = 1.0,
         kl_warmup_epochs: int = 0,
-        epochs: int = 20,
+        epochs: int | None = None,
         batch_size: int = 128,
         learning_rate: float = 1e-3,
         validation_fraction: float = 0.1,
@@ -266,6 +293,8 @@ class VAE(TransformerMixin, TorchEstimator):
         self.latent_dim = latent_dim
         self.activation = activation
         self.scaler = scaler
+        self.output_variance = output_variance
+        self.conditional = conditional
         self.beta = beta
         self.kl_warmup_epochs = kl_warmup_epochs
         self.epochs = epochs
@@ -300,11 +329,17 @@ class VAE(TransformerMixin, TorchEstimator):
             fail("activation", f"must be one of {ACTIVATION_NAMES}")
         if self.scaler not in SCALER_NAMES:
             fail("scaler", f"must be one of {SCALER_NAMES}")
+        if self.output_variance not in _OUTPUT_VARIANCES:
+            fail("output_variance", f"must be one of {_OUTPUT_VARIANCES}")
+        if not isinstance(self.conditional, (bool, np.bool_)):
+            fail("conditional", "must be True or False")
         if isinstance(self.beta, bool) or not (np.isfinite(self.beta) and self.beta >= 0):
             fail("beta", "must be a finite number >= 0")
         if not _is_positive_int(self.kl_warmup_epochs, minimum=0):
             fail("kl_warmup_epochs", "must be an int >= 0")
-        for name in ("epochs", "batch_size", "patience", "n_score_samples"):
+        if self.epochs is not None and not _is_positive_int(self.epochs):
+            fail("epochs", "must be None or a positive int")
+        for name in ("batch_size", "patience", "n_score_samples"):
             if not _is_positive_int(getattr(self, name)):
                 fail(name, "must be a positive int")
         if not self.learning_rate > 0:
@@ -335,7 +370,15 @@ class VAE(TransformerMixin, TorchEstimator):
 
     def _build_module(self) -> VariationalAutoencoder:
         hidden, latent, output = self._architecture()
-        return VariationalAutoencoder(self.n_features_in_, hidden, latent, self.activation, output)
+        return VariationalAutoencoder(
+            self.n_features_in_,
+            hidden,
+            latent,
+            self.activation,
+            output,
+            learn_variance=output == "gaussian" and self.output_variance == "learned",
+            n_classes=len(getattr(self, "classes_", None) or ()),
+        )
 
     def fit(self, X: Any, y: Any = None, *, callbacks: Iterable[Callback] = ()) -> VAE:
         """Train the VAE on the rows or images of ``X``.
@@ -345,8 +388,9 @@ class VAE(TransformerMixin, TorchEstimator):
         X : array-like or DataFrame of shape (n_rows, n_features), or images
             Tabular rows (column names are kept, checked later and given to samples), or images of
             shape (n, height, width), (n, 1, height, width), or flattened with ``kind="image"``.
-        y : ignored
-            Accepted so that the estimator fits in pipelines. To model one class (frauds), fit on
+        y : array-like of int of shape (n_rows,), optional
+            Class labels (e.g. 0 normal, 1 fraud; digits 0-9), used only with ``conditional=True``
+            and required then; otherwise ignored. To model one class without conditioning, fit on
             its rows: ``VAE().fit(X[y == 1])``.
         callbacks : iterable of genfin.training.Callback, optional
             Extra callbacks for the training loop (e.g. a test-set ELBO after every epoch); values
@@ -369,6 +413,15 @@ class VAE(TransformerMixin, TorchEstimator):
             raise DataValidationError(
                 f"fit needs at least 2 rows, got {rows.shape[0]} sample(s) (shape {rows.shape})", source="X"
             )
+        labels = None
+        self.classes_ = None
+        if self.conditional:
+            if y is None:
+                raise DataValidationError(
+                    "conditional=True needs the class of every row: fit(X, y)", source="y"
+                )
+            labels = _class_labels(y, rows.shape[0])
+            self.classes_ = [int(c) for c in np.unique(labels)]
         rng, generator = make_generators(self.random_state)
         self.kind_ = kind
         self.image_shape_ = image_shape
@@ -379,13 +432,16 @@ class VAE(TransformerMixin, TorchEstimator):
         n_val = min(int(round(self.validation_fraction * rows.shape[0])), rows.shape[0] - 1)
         val_rows, train_rows = rows[order[:n_val]], rows[order[n_val:]]
         del rows  # the split copies; for images the full float array is not needed while training
+        val_labels, train_labels = (
+            (None, None) if labels is None else (labels[order[:n_val]], labels[order[n_val:]])
+        )
         eval_seed = fork_rng_seed(rng)
         self.score_seed_ = fork_rng_seed(rng)
 
         # Scaled on the training rows only: validation rows are scaled as unseen rows will be.
         self.scaler_ = make_scaler(self.scaler).fit(train_rows) if kind == "tabular" else None
-        X_train = self._as_tensor(train_rows, device)
-        X_val = self._as_tensor(val_rows, device) if n_val > 0 else None
+        X_train = self._as_tensor(train_rows, device, train_labels)
+        X_val = self._as_tensor(val_rows, device, val_labels) if n_val > 0 else None
         checkpoint = None
         if self.checkpoint_dir is not None:
             checkpoint = Checkpoint(self.checkpoint_dir, fingerprint=self._fingerprint(X_train, X_val))
@@ -395,7 +451,7 @@ class VAE(TransformerMixin, TorchEstimator):
                 X_train,
                 X_val,
                 loss="vae",  # unused: the task below computes the VAE's own loss
-                epochs=int(self.epochs),
+                epochs=self._epochs(X_train.shape[0]),
                 batch_size=int(self.batch_size),
                 learning_rate=float(self.learning_rate),
                 rng=rng,
@@ -420,18 +476,57 @@ class VAE(TransformerMixin, TorchEstimator):
         self.module_ = module.eval()
         return self
 
+    def _epochs(self, n_train: int) -> int:
+        """``epochs``, or when None the default: 20, or enough for 600 optimiser steps."""
+        if self.epochs is not None:
+            return int(self.epochs)
+        batches_per_epoch = -(-n_train // int(self.batch_size))
+        return max(_DEFAULT_EPOCHS, -(-_MIN_DEFAULT_STEPS // batches_per_epoch))
+
     def _fingerprint(self, X_train: torch.Tensor, X_val: torch.Tensor | None) -> dict[str, Any]:
         return self._run_fingerprint(X_train, X_val, n_features=int(X_train.shape[1]))
 
     # ------------------------------------------------------------------ using
 
-    def _as_tensor(self, rows: np.ndarray, device: torch.device) -> torch.Tensor:
+    def _as_tensor(
+        self, rows: np.ndarray, device: torch.device, labels: np.ndarray | None = None
+    ) -> torch.Tensor:
+        """Scaled rows (or pixel rows), followed by each row's one-hot class for a conditional VAE."""
         # Rows are checked float32; scaling in float32 avoids a float64 copy (as AutoencoderDetector).
         scaled = rows if self.scaler_ is None else self.scaler_.transform_float32(rows)
+        if labels is not None:
+            scaled = np.hstack([scaled, self._one_hot(labels)])
         return torch.from_numpy(scaled).to(device)
 
-    def _inputs(self, X: Any) -> torch.Tensor:
-        """Check ``X`` against what was fitted; return it scaled (rows) or as pixel rows (images)."""
+    def _one_hot(self, labels: np.ndarray) -> np.ndarray:
+        classes = np.asarray(self.classes_)
+        unknown = ~np.isin(labels, classes)
+        if unknown.any():
+            row = int(np.argmax(unknown))
+            raise DataValidationError(
+                f"class {labels[row].item()!r} at row index {row} was not seen in fit "
+                f"(classes: {self.classes_})",
+                source="y",
+            )
+        return (labels[:, None] == classes[None, :]).astype(np.float32)
+
+    def _labels_for(self, y: Any, n_rows: int, method: str) -> np.ndarray | None:
+        """The checked classes of ``n_rows`` rows for a conditional VAE; None (and no ``y``) otherwise."""
+        if self.classes_ is None:
+            if y is not None:
+                raise ValueError(f"{method}: y is only for a conditional VAE (conditional=True)")
+            return None
+        if y is None:
+            raise DataValidationError(
+                f"{method}: a conditional VAE needs the class of every row (y); classes: {self.classes_}",
+                source="y",
+            )
+        if np.ndim(y) == 0:
+            y = np.full(n_rows, y)
+        return _class_labels(y, n_rows)
+
+    def _inputs(self, X: Any, y: Any = None, method: str = "transform") -> torch.Tensor:
+        """Check ``X`` (and its classes) against the fit; return the rows as the network takes them."""
         check_is_fitted(self)
         owner = type(self).__name__
         if self.kind_ == "image":
@@ -440,7 +535,12 @@ class VAE(TransformerMixin, TorchEstimator):
             # Names are compared only when both sides have them; a plain array is checked by its width.
             names = self.feature_names_in_ if isinstance(X, pd.DataFrame) else None
             rows = check_features(X, n_features=self.n_features_in_, feature_names=names, owner=owner)
-        return self._as_tensor(rows, self._device())
+        return self._as_tensor(rows, self._device(), self._labels_for(y, rows.shape[0], method))
+
+    def _split(self, inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Rows and their one-hot classes (None without conditioning) from :meth:`_inputs`' tensor."""
+        n = self.n_features_in_
+        return inputs[:, :n], (inputs[:, n:] if self.classes_ is not None else None)
 
     def _map(
         self, X: torch.Tensor, fn: Callable[[torch.Tensor], torch.Tensor], chunk: int = _CHUNK
@@ -464,36 +564,74 @@ class VAE(TransformerMixin, TorchEstimator):
             return pd.DataFrame(original, columns=self.feature_names_in_)
         return original
 
-    def transform(self, X: Any) -> np.ndarray:
+    def transform(self, X: Any, y: Any = None) -> np.ndarray:
         """Latent means of ``X``, shape (n_rows, latent_dim).
 
-        ``float32`` for images and for ``float32`` tables, else ``float64``.
+        ``y`` is the rows' classes, needed by (and only by) a conditional VAE. ``float32`` for
+        images and for ``float32`` tables, else ``float64``.
         """
-        out = self._map(self._inputs(X), lambda chunk: self.module_.encode(chunk)[0])
+        out = self._map(
+            self._inputs(X, y, "transform"), lambda chunk: self.module_.encode(*self._split(chunk))[0]
+        )
         if self.kind_ == "image" or getattr(X, "dtype", None) == np.float32:
             return out
         return out.astype(np.float64)
 
-    def reconstruct(self, X: Any) -> np.ndarray | pd.DataFrame:
+    def reconstruct(self, X: Any, y: Any = None) -> np.ndarray | pd.DataFrame:
         """Decoded latent means of ``X``: images (n, height, width) in [0, 1], or rows in original units.
 
-        A DataFrame with the input's columns and index when ``X`` is a DataFrame.
+        A DataFrame with the input's columns and index when ``X`` is a DataFrame. ``y`` as for
+        :meth:`transform`.
         """
         module = self.module_
-        return self._output(self._map(self._inputs(X), lambda c: module.decode(module.encode(c)[0])), X)
 
-    def decode(self, codes: Any) -> np.ndarray | pd.DataFrame:
-        """Rows or images decoded from latent codes of shape (n, latent_dim).
+        def decoded_means(chunk: torch.Tensor) -> torch.Tensor:
+            x, condition = self._split(chunk)
+            return module.decode(module.encode(x, condition)[0], condition)
+
+        return self._output(self._map(self._inputs(X, y, "reconstruct"), decoded_means), X)
+
+    def decode(self, codes: Any, y: Any = None) -> np.ndarray | pd.DataFrame:
+        """Rows or images decoded from latent codes of shape (n, latent_dim): the decoder's means.
 
         Images come back as pixel probabilities (n, height, width); rows in original units, as a
-        DataFrame with the fitted column names when fitted on a DataFrame.
+        DataFrame with the fitted column names when fitted on a DataFrame. A conditional VAE needs
+        the class to decode as (``y``: one class for all codes, or one per code).
         """
         check_is_fitted(self)
-        tensor = torch.from_numpy(check_codes(codes, int(self.module_.latent_dim))).to(self._device())
-        return self._output(self._map(tensor, self.module_.decode))
+        codes = torch.from_numpy(check_codes(codes, int(self.module_.latent_dim)))
+        condition = self._condition(y, codes.shape[0], "decode")
+        inputs = codes if condition is None else torch.cat([codes, condition], 1)
+        latent = int(self.module_.latent_dim)
+
+        def means(chunk: torch.Tensor) -> torch.Tensor:
+            return self.module_.decode(
+                chunk[:, :latent], chunk[:, latent:] if condition is not None else None
+            )
+
+        return self._output(self._map(inputs.to(self._device()), means))
+
+    def _condition(self, y: Any, n_rows: int, method: str) -> torch.Tensor | None:
+        labels = self._labels_for(y, n_rows, method)
+        return None if labels is None else torch.from_numpy(self._one_hot(labels))
+
+    def _draw(
+        self, codes: torch.Tensor, condition: torch.Tensor | None, generator: torch.Generator
+    ) -> np.ndarray:
+        """Rows drawn from the decoder given codes (see ``VariationalAutoencoder.draw``), as numpy."""
+        module = self.module_
+        module.eval()
+        device = self._device()
+        with torch_threads(self.n_threads), torch.inference_mode():
+            parts = []
+            for start in range(0, codes.shape[0], _CHUNK):
+                part = slice(start, start + _CHUNK)
+                cond = None if condition is None else condition[part].to(device)
+                parts.append(module.draw(codes[part].to(device), cond, generator).cpu())
+            return torch.cat(parts).numpy()
 
     def sample(
-        self, n: int, random_state: int | np.random.Generator | None = None
+        self, n: int, y: Any = None, random_state: int | np.random.Generator | None = None
     ) -> np.ndarray | pd.DataFrame:
         """Draw ``n`` new rows or images: codes from the standard normal prior, decoded.
 
@@ -501,31 +639,44 @@ class VAE(TransformerMixin, TorchEstimator):
         ----------
         n : int
             How many to draw.
+        y : int or array-like of int, optional
+            A conditional VAE's class to draw: one class for all ``n``, or ``n`` classes. Required
+            for a conditional VAE, refused otherwise.
         random_state : int, numpy.random.Generator or None, default=None
-            Seeds the codes; the same integer gives the same samples. Global state is not touched.
+            Seeds the codes (and the output noise); the same integer gives the same samples.
+            Global state is not touched.
 
         Returns
         -------
         numpy.ndarray or pandas.DataFrame
             Images: ``float32`` (n, height, width) pixel probabilities in [0, 1] (the decoder's
             Bernoulli means, not binarised). Tabular: ``float64`` (n, n_features) in the original
-            units, a DataFrame with the fitted column names when fitted on a DataFrame.
+            units, a DataFrame with the fitted column names when fitted on a DataFrame; with
+            ``output_variance="learned"`` each row is drawn from the decoder's Gaussian (mean plus
+            the learned noise), else it is the decoded mean.
         """
         check_is_fitted(self)
         if not _is_positive_int(n):
             raise ValueError(f"n must be a positive int, got {n!r}")
+        condition = self._condition(y, int(n), "sample")
         _, generator = make_generators(random_state)
         like = torch.empty(0, dtype=torch.float32)
         codes = standard_normal((int(n), int(self.module_.latent_dim)), like=like, generator=generator)
-        return self._output(self._map(codes.to(self._device()), self.module_.decode))
+        return self._output(self._draw(codes, condition, generator))
 
     def sample_like(
-        self, X: Any, n_per_row: int = 4, random_state: int | np.random.Generator | None = None
+        self,
+        X: Any,
+        n_per_row: int = 4,
+        *,
+        y: Any = None,
+        random_state: int | np.random.Generator | None = None,
     ) -> np.ndarray | pd.DataFrame:
         """Variations of given rows or images: codes drawn around each one's posterior, decoded.
 
         Each row is encoded to its posterior ``N(mu, sigma^2)``, ``n_per_row`` codes are drawn from
-        it and decoded: the book's four sevens from one seven.
+        it and decoded (and, with a learned output variance, drawn from the decoder's Gaussian as in
+        :meth:`sample`): the book's four sevens from one seven.
 
         Parameters
         ----------
@@ -533,6 +684,8 @@ class VAE(TransformerMixin, TorchEstimator):
             The rows or images to vary, as for :meth:`transform`.
         n_per_row : int, default=4
             Variations per row.
+        y : array-like of int, optional
+            The rows' classes, for a conditional VAE only; variations keep their row's class.
         random_state : int, numpy.random.Generator or None, default=None
             Seeds the codes; the same integer gives the same variations.
 
@@ -545,37 +698,43 @@ class VAE(TransformerMixin, TorchEstimator):
         """
         if not _is_positive_int(n_per_row):
             raise ValueError(f"n_per_row must be a positive int, got {n_per_row!r}")
-        inputs = self._inputs(X)
+        inputs = self._inputs(X, y, "sample_like")
         latent = int(self.module_.latent_dim)
         posterior = torch.from_numpy(
-            self._map(inputs, lambda chunk: torch.cat(self.module_.encode(chunk), 1))
+            self._map(inputs, lambda chunk: torch.cat(self.module_.encode(*self._split(chunk)), 1))
         )
         mu, logvar = posterior[:, :latent], posterior[:, latent:]
         _, generator = make_generators(random_state)
         eps = standard_normal((mu.shape[0], int(n_per_row), latent), like=mu, generator=generator)
         codes = (mu[:, None] + (0.5 * logvar).exp()[:, None] * eps).reshape(-1, latent)
-        return self._output(self._map(codes.to(self._device()), self.module_.decode), X, repeat=n_per_row)
+        condition = self._split(inputs)[1]
+        if condition is not None:
+            condition = condition.cpu().repeat_interleave(int(n_per_row), dim=0)
+        return self._output(self._draw(codes, condition, generator), X, repeat=n_per_row)
 
-    def score_samples(self, X: Any) -> np.ndarray:
+    def score_samples(self, X: Any, y: Any = None) -> np.ndarray:
         """Negative ELBO of each row (reconstruction error plus KL term): higher is more anomalous.
 
         The reconstruction term is averaged over ``n_score_samples`` posterior draws, the KL term is
         exact. Every row uses the same standard normal draws (from ``score_seed_``, fixed in ``fit``),
-        so a row's score does not depend on the other rows, the call, or a save and load. For images
-        it is in nats; for tabular rows in squared scaled units (the Gaussian negative log-likelihood
-        up to a constant). Uses ``beta=1`` whatever the training ``beta``. ``float64`` of shape (n,).
+        so a row's score does not depend on the other rows, the call, or a save and load. Images
+        and rows with a learned output variance score in nats; rows with ``output_variance="fixed"``
+        in squared scaled units (the Gaussian negative log-likelihood up to a constant). Uses
+        ``beta=1`` whatever the training ``beta``. ``y`` as for :meth:`transform`. ``float64`` of
+        shape (n,).
         """
-        inputs = self._inputs(X)
+        inputs = self._inputs(X, y, "score_samples")
         module = self.module_
         n_draws = int(self.n_score_samples)
         generator = torch.Generator().manual_seed(int(self.score_seed_))
         eps = standard_normal((n_draws, module.latent_dim), like=inputs, generator=generator)
 
         def negative_elbo(chunk: torch.Tensor) -> torch.Tensor:
-            mu, logvar = module.encode(chunk)
+            x, condition = self._split(chunk)
+            mu, logvar = module.encode(x, condition)
             codes = mu[:, None] + (0.5 * logvar).exp()[:, None] * eps  # (rows, draws, latent)
-            decoded = module.decode_logits(codes)
-            errors = reconstruction_error(decoded, chunk[:, None].expand_as(decoded), module.output)
+            decoded = module.decode_logits(codes, condition)
+            errors = module.reconstruction_error(decoded, x[:, None].expand_as(decoded))
             return errors.mean(dim=1) + gaussian_kl(mu, logvar)
 
         # Each row is decoded n_draws times; fewer rows per pass keep the memory per pass the same.
@@ -598,6 +757,30 @@ class VAE(TransformerMixin, TorchEstimator):
         Load it back with ``genfin.load(folder)``.
         """
         return super().save(folder)
+
+
+def _class_labels(y: Any, n_rows: int) -> np.ndarray:
+    """``y`` as a 1-D int64 array of ``n_rows`` class labels (integers, or floats holding integers)."""
+    array = np.asarray(y)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1 or array.shape[0] != n_rows:
+        raise DataValidationError(f"expected {n_rows} class labels, got shape {np.shape(y)}", source="y")
+    if array.dtype.kind == "b":
+        return array.astype(np.int64)
+    if array.dtype.kind not in "iuf":
+        raise DataValidationError(f"class labels must be integers, got dtype {array.dtype}", source="y")
+    bad = (
+        ~np.isfinite(array) | (array != np.round(array))
+        if array.dtype.kind == "f"
+        else np.zeros(n_rows, bool)
+    )
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise DataValidationError(
+            f"class labels must be integers; row index {row} holds {array[row]!r}", source="y"
+        )
+    return array.astype(np.int64)
 
 
 def _is_positive_int(value: Any, minimum: int = 1) -> bool:
