@@ -6,10 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from genfin.data import IdentityScaler, MinMaxScaler, StandardScaler, make_scaler, scaler_from_dict
+from genfin.data import (
+    IdentityScaler,
+    MinMaxScaler,
+    PowerScaler,
+    StandardScaler,
+    make_scaler,
+    scaler_from_dict,
+)
 from genfin.exceptions import DataValidationError, ModelFileError, NotFittedError
 
-SCALERS = [MinMaxScaler, StandardScaler, IdentityScaler]
+SCALERS = [MinMaxScaler, StandardScaler, PowerScaler, IdentityScaler]
 
 
 def frame(n: int = 50, seed: int = 0) -> pd.DataFrame:
@@ -150,11 +157,12 @@ def test_make_scaler():
     assert isinstance(make_scaler("minmax"), MinMaxScaler)
     assert isinstance(make_scaler("standard"), StandardScaler)
     assert isinstance(make_scaler("none"), IdentityScaler)
-    with pytest.raises(ValueError, match="unknown scaler 'max'.*'minmax', 'standard', 'none'"):
+    assert isinstance(make_scaler("power"), PowerScaler)
+    with pytest.raises(ValueError, match="unknown scaler 'max'.*'minmax', 'standard', 'power', 'none'"):
         make_scaler("max")
 
 
-@pytest.mark.parametrize("name", ["minmax", "standard", "none"])
+@pytest.mark.parametrize("name", ["minmax", "standard", "power", "none"])
 def test_float32_fast_path_matches_transform(name):
     from genfin.data import make_scaler
 
@@ -165,3 +173,38 @@ def test_float32_fast_path_matches_transform(name):
     assert scaler.transform_float32(train).dtype == np.float32
     with pytest.raises(DataValidationError, match="float32"):
         scaler.transform_float32(train.astype(np.float64))
+
+
+def test_power_scaler_makes_skewed_columns_gaussian_and_inverts_them():
+    from scipy.stats import skew, yeojohnson
+
+    rng = np.random.default_rng(0)
+    X = np.c_[rng.lognormal(0, 1.2, 2000), rng.normal(3, 2, 2000), -rng.exponential(5, 2000)]
+    scaler = PowerScaler().fit(X)
+    out = scaler.transform(X)
+    assert abs(skew(X[:, 0])) > 3 and abs(skew(out[:, 0])) < 0.3
+    assert abs(skew(out[:, 2])) < 0.3
+    # A normal column keeps an exponent near 1: almost a plain standardisation.
+    assert scaler.lambda_[1] == pytest.approx(1.0, abs=0.15)
+    np.testing.assert_allclose(out.mean(axis=0), 0, atol=1e-9)
+    np.testing.assert_allclose(out.std(axis=0), 1)
+    # The same transform as scipy's, before standardising.
+    for j in range(3):
+        expected = yeojohnson(X[:, j], lmbda=scaler.lambda_[j])
+        np.testing.assert_allclose(out[:, j], (expected - expected.mean()) / expected.std(), atol=1e-8)
+    np.testing.assert_allclose(scaler.inverse_transform(out), X, rtol=1e-9, atol=1e-9)
+
+
+def test_power_scaler_inverse_is_finite_and_bounded_for_any_input():
+    rng = np.random.default_rng(1)
+    X = np.c_[rng.lognormal(0, 2, 500), -rng.lognormal(0, 2, 500)]
+    scaler = PowerScaler().fit(X)
+    wild = np.array([[1e6, -1e6], [-1e6, 1e6], [40.0, -40.0], [0.0, 0.0]])
+    back = scaler.inverse_transform(wild)
+    assert np.isfinite(back).all()
+    # Clipped to the training range widened by at most half a standard deviation in the scaled space.
+    low, high = scaler._inverse_limits()
+    assert np.all(high <= scaler.high_ + scaler.margin) and np.all(low >= scaler.low_ - scaler.margin)
+    np.testing.assert_allclose(back[0], scaler.inverse_transform(np.array([[high[0], low[1]]]))[0])
+    assert X[:, 0].max() < back[0, 0] < 10 * X[:, 0].max()
+    assert X[:, 1].min() > back[0, 1] > 10 * X[:, 1].min()

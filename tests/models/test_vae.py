@@ -73,7 +73,7 @@ def test_book_architectures_by_default():
     module = model._build_module()
     assert (module.n_features, module.latent_dim, module.output) == (784, 32, "bernoulli")
     assert [m.out_features for m in module.encoder if isinstance(m, torch.nn.Linear)] == [256]
-    assert (model.beta, model.batch_size, model.scaler, model.activation) == (1.0, 128, "standard", "relu")
+    assert (model.beta, model.batch_size, model.scaler, model.activation) == (1.0, 128, "power", "relu")
 
 
 def test_kind_is_found_from_the_input(tabular, images, digits):

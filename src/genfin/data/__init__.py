@@ -5,7 +5,14 @@ from __future__ import annotations
 from genfin.data.creditcard import CREDITCARD_COLUMNS, CREDITCARD_FEATURES, load_creditcard
 from genfin.data.mnist import ImageSet, fetch_mnist, images_to_unit, load_mnist, load_mnist_sample, read_idx
 from genfin.data.openml import fetch_creditcard
-from genfin.data.scaling import IdentityScaler, MinMaxScaler, StandardScaler, make_scaler, scaler_from_dict
+from genfin.data.scaling import (
+    IdentityScaler,
+    MinMaxScaler,
+    PowerScaler,
+    StandardScaler,
+    make_scaler,
+    scaler_from_dict,
+)
 from genfin.data.splits import stratified_split, time_ordered_split
 from genfin.data.synthetic import make_transactions
 from genfin.data.tables import Transactions, load_table
@@ -16,6 +23,7 @@ __all__ = [
     "CREDITCARD_FEATURES",
     "DownloadError",
     "IdentityScaler",
+    "PowerScaler",
     "ImageSet",
     "MinMaxScaler",
     "StandardScaler",
