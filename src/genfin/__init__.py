@@ -1,7 +1,8 @@
 """genfin: generative models for financial data.
 
 The most used names are importable from here: ``genfin.AutoencoderDetector``,
-``genfin.ImageAutoencoder``, ``genfin.VAE`` and ``genfin.load``.
+``genfin.ImageAutoencoder``, ``genfin.VAE``, ``genfin.GAN`` (with ``genfin.GANTricks``),
+``genfin.AdversarialAutoencoder`` and ``genfin.load``.
 They are imported on first use, so that ``import genfin.data`` stays free of torch.
 """
 
@@ -11,7 +12,10 @@ import importlib
 from typing import Any
 
 _LAZY = {
+    "AdversarialAutoencoder": "genfin.models",
     "AutoencoderDetector": "genfin.models",
+    "GAN": "genfin.models",
+    "GANTricks": "genfin.training",
     "ImageAutoencoder": "genfin.models",
     "VAE": "genfin.models",
     "load": "genfin.models",

@@ -116,6 +116,7 @@ def test_demo_writes_report_with_metrics(tmp_path, capsys):
     for name in ("auprc", "roc_auc", "precision_at_k", "recall_at_fpr", "IsolationForest", "SYNTHETIC"):
         assert name in html
     assert html.count("data:image/png;base64,") >= 4
+    assert "Synthetic frauds" in html and "distance_to_closest_record" in html
     scores = pd.read_csv(out / "test_scores.csv")
     assert len(scores) == 1200 and set(scores["label"]) == {0, 1}
     assert np.isfinite(scores["score"]).all()

@@ -35,7 +35,10 @@ def synth(
     ),
     save_model: Path | None = typer.Option(None, "--save-model", help="Folder to save the fitted VAE in."),
     epochs: int | None = typer.Option(
-        None, "--epochs", min=1, help="Training epochs of the VAE (default: 20, or more for at least 600 steps on few rows)."
+        None,
+        "--epochs",
+        min=1,
+        help="Training epochs of the VAE (default: 20, or more for at least 600 steps on few rows).",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed for reproducible rows."),
     quiet: bool = typer.Option(False, "--quiet", help="No training progress."),

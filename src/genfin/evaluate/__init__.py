@@ -1,4 +1,4 @@
-"""Metrics for what the models produce: detection scores, classifications, synthetic data."""
+"""Metrics for what the models produce: detection scores, classifications, synthetic data, images."""
 
 from __future__ import annotations
 
@@ -12,6 +12,19 @@ from genfin.evaluate.detection import (
     precision_recall_f1,
     recall_at_fpr,
     roc_auc,
+)
+from genfin.evaluate.images import (
+    IMAGE_QUALITY_METRICS,
+    ImageQuality,
+    class_coverage,
+    class_shares,
+    classifier_score,
+    fid,
+    frechet_distance,
+    image_quality,
+    load_mnist_classifier,
+    mean_confidence,
+    predicted_class_entropy,
 )
 from genfin.evaluate.synthetic import (
     CorrelationSimilarity,
@@ -44,4 +57,15 @@ __all__ = [
     "precision_recall_f1",
     "recall_at_fpr",
     "roc_auc",
+    "IMAGE_QUALITY_METRICS",
+    "ImageQuality",
+    "class_coverage",
+    "class_shares",
+    "classifier_score",
+    "fid",
+    "frechet_distance",
+    "image_quality",
+    "load_mnist_classifier",
+    "mean_confidence",
+    "predicted_class_entropy",
 ]

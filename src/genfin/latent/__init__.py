@@ -14,7 +14,7 @@ from genfin.latent.quality import (
     neighbourhood_purity,
     trustworthiness,
 )
-from genfin.latent.traversal import grid_traversal, line_traversal, principal_grid
+from genfin.latent.traversal import grid_traversal, line_traversal, principal_grid, prior_quantile_grid
 
 __all__ = [
     "METHODS",
@@ -27,5 +27,6 @@ __all__ = [
     "map_quality",
     "neighbourhood_purity",
     "principal_grid",
+    "prior_quantile_grid",
     "trustworthiness",
 ]

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.special import ndtri
 
 from genfin.exceptions import DataValidationError
 from genfin.latent.embed import as_finite_matrix
 
-__all__ = ["grid_traversal", "line_traversal", "principal_grid"]
+__all__ = ["grid_traversal", "line_traversal", "principal_grid", "prior_quantile_grid"]
 
 
 def line_traversal(start: ArrayLike, end: ArrayLike, steps: int) -> np.ndarray:
@@ -135,6 +136,60 @@ def principal_grid(codes: ArrayLike, steps: int = 8, *, span: float = 2.0) -> np
     along_x = np.linspace(-span, span, steps) * spread[0]
     along_y = np.linspace(span, -span, steps) * spread[1]
     return mean + np.tile(along_x, steps)[:, None] * axes[0] + np.repeat(along_y, steps)[:, None] * axes[1]
+
+
+def prior_quantile_grid(
+    steps: int = 15, *, latent_dim: int = 2, low: float = 0.05, high: float = 0.95
+) -> np.ndarray:
+    """A ``steps x steps`` grid of codes at standard normal quantiles: a VAE's 2-D manifold.
+
+    Each varied dimension takes the values ``Phi^-1(p)`` for ``p`` evenly spaced from ``low`` to
+    ``high`` (``Phi^-1`` is the standard normal quantile function, ``scipy.stats.norm.ppf``), so
+    the codes are dense near the origin and sparse in the tails, as the prior's mass is: each tile
+    of ``image_grid_figure(vae.decode(grid), n_cols=steps)`` stands for an equal share of the prior,
+    the classic manifold picture of a VAE with a 2-D latent space. The quantile levels ``low`` and
+    ``high`` stay away from 0 and 1, where the quantiles are infinite.
+
+    Parameters
+    ----------
+    steps
+        Codes per side, at least 2.
+    latent_dim
+        Length of each code, at least 2. Dimensions 0 (left to right) and 1 (bottom to top) are
+        varied; any others stay at 0, the prior's median.
+    low, high
+        Lowest and highest quantile level, ``0 < low < high < 1``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(steps * steps, latent_dim)`` float64 codes in reading order (see the module docstring):
+        row ``r``, column ``c`` of the picture is code ``r * steps + c``, dimension 0 grows to the
+        right and dimension 1 upwards.
+
+    Examples
+    --------
+    >>> grid = prior_quantile_grid(3, low=0.1, high=0.9)
+    >>> grid.shape
+    (9, 2)
+    >>> grid[:3].round(3).tolist()  # top row: dimension 1 at its highest quantile
+    [[-1.282, 1.282], [0.0, 1.282], [1.282, 1.282]]
+    """
+    _check_steps(steps, minimum=2)
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int | np.integer) or latent_dim < 2:
+        raise ValueError(f"latent_dim must be an integer of at least 2, got {latent_dim!r}")
+    for name, level in (("low", low), ("high", high)):
+        if isinstance(level, bool) or not isinstance(level, int | float | np.integer | np.floating):
+            raise ValueError(f"{name} must be a quantile level in (0, 1), got {level!r}")
+    if not 0.0 < low < high < 1.0:
+        raise ValueError(
+            f"low and high must be quantile levels with 0 < low < high < 1, got low={low!r}, high={high!r}"
+        )
+    quantiles = ndtri(np.linspace(float(low), float(high), int(steps)))
+    grid = np.zeros((int(steps) * int(steps), int(latent_dim)))
+    grid[:, 0] = np.tile(quantiles, steps)
+    grid[:, 1] = np.repeat(quantiles[::-1], steps)
+    return grid
 
 
 def _vector(values: ArrayLike, name: str) -> np.ndarray:

@@ -1,8 +1,19 @@
 """Estimators after scikit-learn's contract: they own the data handling, the loop and fitted state."""
 
+from genfin.models.aae import AdversarialAutoencoder
 from genfin.models.autoencoder import AutoencoderDetector
+from genfin.models.gan import GAN
 from genfin.models.image_autoencoder import ImageAutoencoder
+from genfin.models.image_classifier import ImageClassifier
 from genfin.models.registry import load
 from genfin.models.vae import VAE
 
-__all__ = ["AutoencoderDetector", "ImageAutoencoder", "VAE", "load"]
+__all__ = [
+    "AdversarialAutoencoder",
+    "AutoencoderDetector",
+    "GAN",
+    "ImageAutoencoder",
+    "ImageClassifier",
+    "VAE",
+    "load",
+]

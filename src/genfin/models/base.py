@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 from typing import Any, ClassVar
@@ -15,6 +16,9 @@ from genfin.io import SavedModel, write_model_folder
 
 
 def _json_safe(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # A settings dataclass (GANTricks) is saved as a dict of its fields; its estimator rebuilds it.
+        return {k: _json_safe(v) for k, v in dataclasses.asdict(value).items()}
     if isinstance(value, tuple):
         return [_json_safe(v) for v in value]
     if isinstance(value, np.random.Generator):

@@ -20,6 +20,7 @@ from genfin.evaluate import detection_metrics
 from genfin.models import AutoencoderDetector
 from genfin.pipelines.data import read_transactions
 from genfin.pipelines.latent import map_latent_codes, quality_table
+from genfin.pipelines.synthetic_report import fraud_synthesis_section
 from genfin.plots import (
     precision_recall_figure,
     reconstruction_figure,
@@ -116,7 +117,20 @@ def run_fraud_report(
         {"row": X_test.index, "score": scores, "flagged": model.predict(X_test), "label": y_test.to_numpy()}
     ).to_csv(scores_path, index=False)
 
-    report = build_report(transactions, model, X_test, y_test, scores, forest_scores, metrics, k=k, data=data)
+    report = build_report(
+        transactions,
+        model,
+        X_test,
+        y_test,
+        scores,
+        forest_scores,
+        metrics,
+        k=k,
+        data=data,
+        X_train=X_train,
+        y_train=y_train,
+        random_state=random_state,
+    )
     seconds = time.perf_counter() - started
     report.add_section("Run").table(
         {
@@ -145,8 +159,16 @@ def build_report(
     *,
     k: int,
     data: str | Path | None,
+    X_train: pd.DataFrame | None = None,
+    y_train: pd.Series | None = None,
+    random_state: int = 0,
 ) -> Report:
-    """The fraud report: data, training, detection on held-out rows, and why rows were flagged."""
+    """The fraud report: data, training, detection on held-out rows, why rows were flagged, the map.
+
+    With the training rows (``X_train`` and ``y_train``) it ends with synthetic frauds: a VAE fitted
+    on the training frauds, judged against them (:func:`fraud_synthesis_section`, seeded by
+    ``random_state``); without them that section is left out.
+    """
     synthetic = data is None
     report = Report(
         "genfin fraud detection report",
@@ -226,6 +248,8 @@ def build_report(
         caption="The ten highest-scoring test rows and the features they were worst reconstructed on",
     )
     latent_section(report, model, X_test, y_test)
+    if X_train is not None and y_train is not None:
+        fraud_synthesis_section(report, X_train, y_train, X_test, y_test, random_state=random_state)
     return report
 
 

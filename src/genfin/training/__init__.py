@@ -1,15 +1,26 @@
-"""The one training loop, its callbacks, and device, seeding and state helpers."""
+"""The one training loop, its callbacks, device, seeding and state helpers, and the GAN training tricks."""
 
 from genfin.training.callbacks import Checkpoint, EarlyStopping, ProgressBar, load_task_state, task_state
+from genfin.training.collapse import CollapseDetector, GANCollapseWarning
 from genfin.training.device import make_generators, resolve_device, seeded, torch_threads
+from genfin.training.gan_task import GANTask
+from genfin.training.gan_tricks import GANTricks
+from genfin.training.keep_best import KeepBest
 from genfin.training.loop import Callback, Trainer, TrainingDivergedError, TrainingTask
+from genfin.training.snapshots import SampleSnapshots
 from genfin.training.state import load_state, save_state
 
 __all__ = [
     "Callback",
     "Checkpoint",
+    "CollapseDetector",
     "EarlyStopping",
+    "GANCollapseWarning",
+    "GANTask",
+    "GANTricks",
+    "KeepBest",
     "ProgressBar",
+    "SampleSnapshots",
     "Trainer",
     "TrainingDivergedError",
     "TrainingTask",

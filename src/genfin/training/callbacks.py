@@ -32,8 +32,28 @@ def load_task_state(task: TrainingTask, state: dict[str, Any]) -> None:
         module.load_state_dict(state["modules"][name])
     for name, opt in task.optimizers.items():
         opt.load_state_dict(state["optimizers"][name])
+        match_parameter_layout(opt)
     if "extra" in state:
         task.load_extra_state(state["extra"])
+
+
+def match_parameter_layout(optimizer: torch.optim.Optimizer) -> None:
+    """Give each optimiser state tensor the memory layout (strides) of its parameter.
+
+    A checkpoint stores tensors contiguously, so the Adam moments of a channels-last convolution come
+    back in the other layout; the fused Adam kernel then pairs moments with the wrong weights, and a
+    resumed run drifts from the uninterrupted one.
+    """
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            state = optimizer.state.get(param, {})
+            for key, value in state.items():
+                if (
+                    isinstance(value, torch.Tensor)
+                    and value.shape == param.shape
+                    and value.stride() != param.stride()
+                ):
+                    state[key] = torch.empty_like(param, dtype=value.dtype).copy_(value)
 
 
 class ProgressBar(Callback):
