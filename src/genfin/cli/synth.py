@@ -38,7 +38,7 @@ def synth(
         None,
         "--epochs",
         min=1,
-        help="Training epochs of the VAE (default: 20, or more for at least 600 steps on few rows).",
+        help="Training epochs of the VAE (default: 20, or more for at least 2,000 steps on few rows).",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed for reproducible rows."),
     quiet: bool = typer.Option(False, "--quiet", help="No training progress."),

@@ -34,7 +34,7 @@ _KINDS = ("auto", "tabular", "image")
 _OUTPUT_VARIANCES = ("learned", "fixed")
 # The default training length (epochs=None): 20 epochs, but at least this many optimiser steps,
 # chosen on the real card sample's frauds (bench/vae_choices.py).
-_DEFAULT_EPOCHS, _MIN_DEFAULT_STEPS = 20, 600
+_DEFAULT_EPOCHS, _MIN_DEFAULT_STEPS = 20, 2000
 # The book's networks (chapter 6): hidden layers, latent size and output distribution of each kind.
 _BOOK: dict[str, tuple[tuple[int, ...], int, str]] = {
     "tabular": ((16,), 6, "gaussian"),
@@ -159,7 +159,7 @@ class VAE(TransformerMixin, TorchEstimator):
     Three tabular defaults differ from the book's recipe, each chosen by measurement on the real
     card sample's frauds (bench/vae_choices.py, docs/benchmarks_synthetic.md): a learned output
     variance per feature instead of plain squared error (``output_variance``), a power transform
-    instead of standardisation (``scaler``), and at least 600 optimiser steps on small data
+    instead of standardisation (``scaler``), and at least 2,000 optimiser steps on small data
     (``epochs=None``). The book's recipe is ``VAE(output_variance="fixed", scaler="standard",
     epochs=20)``.
 
@@ -203,7 +203,7 @@ class VAE(TransformerMixin, TorchEstimator):
         Epochs over which the KL weight rises linearly from 0 to ``beta`` (see :func:`kl_weight`).
     epochs : int or None, default=None
         Passes over the training rows. None: 20, or more on small data so that training takes at
-        least 600 optimiser steps (300 epochs for the 250 frauds of a typical training split): a
+        least 2,000 optimiser steps (1,000 epochs for the 250 frauds of a typical training split): a
         VAE of a rare class learns little in 20 epochs of 2 batches (docs/benchmarks_synthetic.md).
     batch_size : int, default=128
         Rows per optimiser step (the book uses 100 for MNIST).
@@ -488,7 +488,7 @@ class VAE(TransformerMixin, TorchEstimator):
         return self
 
     def _epochs(self, n_train: int) -> int:
-        """``epochs``, or when None the default: 20, or enough for 600 optimiser steps."""
+        """``epochs``, or when None the default: 20, or enough for 2,000 optimiser steps."""
         if self.epochs is not None:
             return int(self.epochs)
         batches_per_epoch = -(-n_train // int(self.batch_size))

@@ -246,7 +246,7 @@ def fraud_synthesis_section(
         The held-out rows and their labels.
     epochs
         Training epochs of the VAE; None is the VAE's default, which on a few hundred frauds (a
-        couple of optimiser steps an epoch) trains for at least 600 steps.
+        couple of optimiser steps an epoch) trains for at least 2,000 steps.
     random_state
         Seed of the VAE, its samples and the metrics.
 
