@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from sklearn.base import TransformerMixin
 
-from genfin.data.scaling import make_scaler, scaler_from_dict
+from genfin.data.scaling import make_scaler
 from genfin.exceptions import DataValidationError
 from genfin.models._validation import (
     check_codes,
@@ -353,14 +353,6 @@ class AdversarialAutoencoder(TransformerMixin, TorchEstimator):
         _, generator = make_generators(random_state)
         codes = torch.randn(int(n), self.module_.latent_dim, generator=generator)
         return self._output(self._map(codes.to(self._device()), self.module_.decode))
-
-    def _extra_saved_state(self) -> dict[str, Any]:
-        return {"scaler": None if self.scaler_ is None else self.scaler_.to_dict()}
-
-    def _restore_extra_state(self, state: dict[str, Any]) -> None:
-        if self.image_shape_ is not None:
-            self.image_shape_ = tuple(int(s) for s in self.image_shape_)
-        self.scaler_ = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])
 
 
 def _is_positive_int(value: Any) -> bool:

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from sklearn.base import TransformerMixin
 from torch import nn
 
-from genfin.data.scaling import make_scaler, scaler_from_dict
+from genfin.data.scaling import make_scaler
 from genfin.models._threshold import (
     threshold_for_contamination,
     threshold_for_precision,
@@ -619,12 +619,6 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
         return original
 
     # ------------------------------------------------------------------ saving
-
-    def _extra_saved_state(self) -> dict[str, Any]:
-        return {"scaler": self.scaler_.to_dict()}
-
-    def _restore_extra_state(self, state: dict[str, Any]) -> None:
-        self.scaler_ = scaler_from_dict(state["scaler"])
 
     def save(self, folder: str | Path) -> Path:
         """Save to ``folder``: weights as safetensors; parameters, scaler and threshold as JSON.

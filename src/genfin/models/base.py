@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
+from genfin.data.scaling import scaler_from_dict
 from genfin.exceptions import ModelFileError
 from genfin.io import SavedModel, write_model_folder
 
@@ -82,11 +83,20 @@ class TorchEstimator(BaseEstimator):
         }
 
     def _extra_saved_state(self) -> dict[str, Any]:
-        """JSON-safe state beyond ``_saved_attributes`` (a scaler, for example)."""
-        return {}
+        """JSON-safe state beyond ``_saved_attributes``: here the fitted ``scaler_``, when there is one."""
+        if not hasattr(self, "scaler_"):
+            return {}
+        return {"scaler": None if self.scaler_ is None else self.scaler_.to_dict()}
 
     def _restore_extra_state(self, state: dict[str, Any]) -> None:
-        """Inverse of ``_extra_saved_state``."""
+        """Inverse of ``_extra_saved_state``; also gives a saved ``image_shape_`` back its tuple form.
+
+        JSON has no tuples, so a saved image shape comes back as a list.
+        """
+        if "scaler" in state:
+            self.scaler_ = None if state["scaler"] is None else scaler_from_dict(state["scaler"])
+        if getattr(self, "image_shape_", None) is not None:
+            self.image_shape_ = tuple(int(s) for s in self.image_shape_)
 
     def _build_module(self) -> torch.nn.Module:
         """Build the untrained module from hyperparameters and fitted attributes."""

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from genfin.data.scaling import make_scaler, scaler_from_dict
+from genfin.data.scaling import make_scaler
 from genfin.exceptions import DataValidationError
 from genfin.io import SavedModel
 from genfin.models._validation import check_features, check_images, check_is_fitted, feature_names_of
@@ -577,14 +577,6 @@ class GAN(TorchEstimator):
         return torch.cat(parts).cpu().numpy().astype(np.float64)
 
     # ------------------------------------------------------------------ saving
-
-    def _extra_saved_state(self) -> dict[str, Any]:
-        return {"scaler": None if self.scaler_ is None else self.scaler_.to_dict()}
-
-    def _restore_extra_state(self, state: dict[str, Any]) -> None:
-        if self.image_shape_ is not None:
-            self.image_shape_ = tuple(int(s) for s in self.image_shape_)
-        self.scaler_ = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])
 
     def save(self, folder: str | Path) -> Path:
         """Save to ``folder``: the networks as safetensors; parameters, tricks, scaler and classes as JSON.

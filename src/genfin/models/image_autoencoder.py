@@ -295,10 +295,6 @@ class ImageAutoencoder(TransformerMixin, TorchEstimator):
 
     # ------------------------------------------------------------------ saving
 
-    def _restore_extra_state(self, state: dict[str, Any]) -> None:
-        # JSON has no tuples; the shape comes back as a list.
-        self.image_shape_ = tuple(int(s) for s in self.image_shape_)
-
     def save(self, folder: str | Path) -> Path:
         """Save to ``folder``: weights as safetensors, parameters and image shape as JSON.
 

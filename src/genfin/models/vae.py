@@ -11,7 +11,7 @@ import pandas as pd
 import torch
 from sklearn.base import TransformerMixin
 
-from genfin.data.scaling import SCALER_NAMES, make_scaler, scaler_from_dict
+from genfin.data.scaling import SCALER_NAMES, make_scaler
 from genfin.exceptions import DataValidationError
 from genfin.models._validation import (
     check_codes,
@@ -752,15 +752,6 @@ class VAE(TransformerMixin, TorchEstimator):
         return self._map(inputs, negative_elbo, chunk=max(1, _CHUNK // n_draws)).astype(np.float64)
 
     # ------------------------------------------------------------------ saving
-
-    def _extra_saved_state(self) -> dict[str, Any]:
-        return {"scaler": None if self.scaler_ is None else self.scaler_.to_dict()}
-
-    def _restore_extra_state(self, state: dict[str, Any]) -> None:
-        # JSON has no tuples; the image shape comes back as a list.
-        if self.image_shape_ is not None:
-            self.image_shape_ = tuple(int(s) for s in self.image_shape_)
-        self.scaler_ = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])
 
     def save(self, folder: str | Path) -> Path:
         """Save to ``folder``: weights as safetensors; parameters, scaler and shapes as JSON.
