@@ -4,7 +4,7 @@ The usual yardstick of generated images, the Frechet Inception Distance (FID), c
 an ImageNet network. For 28 x 28 grey digits that network is a poor judge (it was trained on colour
 photographs, at 299 x 299 pixels) and a heavy download, so genfin uses a classifier of its own:
 :class:`~genfin.models.ImageClassifier` trained on MNIST with fixed settings and seed
-(:func:`load_mnist_classifier`, built by ``bench/build_mnist_classifier.py``; about 99% test
+(:func:`load_mnist_classifier`, built by ``bench/build_mnist_classifier.py``; 99.25% test
 accuracy). Its 128-unit feature layer plays the part of Inception's pooling layer. The values are
 therefore comparable with each other, not with FID values published for other networks.
 

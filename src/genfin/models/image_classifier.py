@@ -433,11 +433,11 @@ class ImageClassifier(ClassifierMixin, TorchEstimator):
     # ------------------------------------------------------------------ saving
 
     def _extra_saved_state(self) -> dict[str, Any]:
-        return {"classes_": self.classes_.tolist()}
+        return {**super()._extra_saved_state(), "classes_": self.classes_.tolist()}
 
     def _restore_extra_state(self, state: dict[str, Any]) -> None:
-        # JSON has no tuples or arrays; the shape, the channels and the classes come back as lists.
-        self.image_shape_ = tuple(int(s) for s in self.image_shape_)
+        super()._restore_extra_state(state)  # gives image_shape_ back its tuple form
+        # JSON has no tuples or arrays; the channels and the classes come back as lists.
         self.channels = tuple(int(c) for c in self.channels)
         if "classes_" not in state:
             raise ModelFileError("the saved state of ImageClassifier lacks 'classes_'")
