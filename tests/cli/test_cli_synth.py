@@ -5,25 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from typer.models import CommandInfo
 
-from genfin.cli import main as cli_main
 from genfin.cli.main import main
-from genfin.cli.synth import synth
 from genfin.data import make_transactions
 from genfin.exceptions import DataValidationError
 from genfin.models import VAE
 from genfin.pipelines.synth import synthesize, write_table
 
 SMALL = {"epochs": 2, "batch_size": 16}
-
-
-@pytest.fixture(autouse=True)
-def synth_command(monkeypatch):
-    # Until cli/main.py registers the command, the tests add it to the app for their own run only.
-    if not any(c.name == "synth" for c in cli_main.app.registered_commands):
-        commands = [*cli_main.app.registered_commands, CommandInfo(name="synth", callback=synth)]
-        monkeypatch.setattr(cli_main.app, "registered_commands", commands)
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +95,29 @@ def test_synthesize_refusals(files, frame, tmp_path):
 def test_cli_end_to_end(files, tmp_path, capsys):
     out, model = tmp_path / "fraud.csv.gz", tmp_path / "vae"
     args = ["synth", "--data", str(files / "real.csv"), "--rows", "25", "--out", str(out)]
-    assert main([*args, "--epochs", "2", "--seed", "0", "--quiet", "--save-model", str(model)]) == 0
+    report = tmp_path / "report.html"
+    assert (
+        main(
+            [
+                *args,
+                "--epochs",
+                "2",
+                "--seed",
+                "0",
+                "--quiet",
+                "--save-model",
+                str(model),
+                "--report",
+                str(report),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "fitted a VAE on 20 rows of class 1" in printed and "wrote 25 SYNTHETIC rows" in printed
+    html = report.read_text()
+    assert f"report: {report}" in printed and "25 synthetic rows against the 20 real rows" in html
+    assert "ks_complement" in html and html.count("data:image/png;base64,") == 2
     table = pd.read_csv(out)
     real = pd.read_csv(files / "real.csv")
     assert list(table.columns) == list(real.columns) and table.dtypes.equals(real.dtypes)

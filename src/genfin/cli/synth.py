@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
+from genfin.pipelines.data import read_transactions
 from genfin.pipelines.synth import synthesize, table_format, write_table
+from genfin.pipelines.synthetic_report import write_synthetic_report
 
 
 def _label(text: str) -> int | None:
@@ -41,6 +43,12 @@ def synth(
         help="Training epochs of the VAE (default: 20, or more for at least 2,000 steps on few rows).",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed for reproducible rows."),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        help="Also write an HTML report judging the rows against the real rows of the class "
+        "(fidelity and detection metrics, marginal overlays, correlation heatmaps).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No training progress."),
 ) -> None:
     """Fit a VAE on one class of --data and write --rows synthetic rows with the file's columns to --out."""
@@ -64,3 +72,17 @@ def synth(
     )
     written = write_table(frame, out)
     typer.echo(f"wrote {len(frame):,} SYNTHETIC rows, {frame.shape[1]} columns, to {written}")
+    if report is not None:
+        real = read_transactions(data, label_column=label_column, time_column=time_column)
+        target = _label(label)
+        real_rows = real.X if target is None or real.y is None else real.X[real.y.to_numpy() == target]
+        path = write_synthetic_report(
+            real_rows,
+            frame[list(real.X.columns)],
+            report,
+            title="genfin synthetic data report",
+            subtitle=f"{len(frame):,} synthetic rows against the {len(real_rows):,} real rows they imitate, "
+            f"from {data}",
+            random_state=seed,
+        )
+        typer.echo(f"report: {path}")
