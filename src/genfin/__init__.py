@@ -2,7 +2,8 @@
 
 The most used names are importable from here: ``genfin.AutoencoderDetector``,
 ``genfin.ImageAutoencoder``, ``genfin.VAE``, ``genfin.GAN`` (with ``genfin.GANTricks``),
-``genfin.AdversarialAutoencoder`` and ``genfin.load``.
+``genfin.AdversarialAutoencoder``, ``genfin.SGANClassifier``, ``genfin.PseudoLabelClassifier``
+and ``genfin.load``.
 They are imported on first use, so that ``import genfin.data`` stays free of torch.
 """
 
@@ -17,6 +18,8 @@ _LAZY = {
     "GAN": "genfin.models",
     "GANTricks": "genfin.training",
     "ImageAutoencoder": "genfin.models",
+    "PseudoLabelClassifier": "genfin.models",
+    "SGANClassifier": "genfin.models",
     "VAE": "genfin.models",
     "load": "genfin.models",
     "augment": "genfin.pipelines",

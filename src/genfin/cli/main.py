@@ -12,7 +12,7 @@ from importlib import metadata
 
 import typer
 
-from genfin.cli import demo, detect, image, latent, synth
+from genfin.cli import demo, detect, gan, image, latent, synth
 from genfin.exceptions import GenfinError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app = typer.Typer(
 app.add_typer(detect.app, name="detect")
 app.add_typer(latent.app, name="latent")
 app.add_typer(image.app, name="image")
+app.add_typer(gan.app, name="gan")
 app.command("demo")(demo.demo)
 app.command("synth")(synth.synth)
 

@@ -11,6 +11,7 @@ from genfin.nn.gan import (
     MLPDiscriminator,
     MLPGenerator,
 )
+from genfin.nn.sgan import SGANDiscriminator, SGANNetworks, book_sgan_body, improved_gan_body
 from genfin.nn.vae import VariationalAutoencoder
 
 __all__ = [
@@ -23,7 +24,11 @@ __all__ = [
     "GaussianNoise",
     "MLPDiscriminator",
     "MLPGenerator",
+    "SGANDiscriminator",
+    "SGANNetworks",
     "VariationalAutoencoder",
+    "book_sgan_body",
     "dense_stack",
+    "improved_gan_body",
     "make_activation",
 ]

@@ -1,0 +1,196 @@
+import numpy as np
+import pytest
+import torch
+
+import genfin
+from genfin.exceptions import DataValidationError, NotFittedError
+from genfin.models import SGANClassifier
+from genfin.training import Callback, SGANTask
+
+# Fast settings for tiny data: the book's 2e-4 needs thousands of steps, these tests take ~100.
+FAST = {"epochs": 8, "batch_size": 32, "generator_lr": 2e-3, "discriminator_lr": 2e-3}
+CLASSES = (3, 7)  # not 0/1, so a mix-up of class indices and labels would show
+
+
+def blobs(n=400, d=6, sep=3.0, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, n)
+    X = rng.normal(size=(n, d))
+    X[:, 0] += sep * y
+    X[:, 1] -= sep * y
+    return X, np.asarray(CLASSES)[y]
+
+
+def ten_labels_per_class(y_true, seed=1):
+    rng = np.random.default_rng(seed)
+    y = np.full(len(y_true), -1)
+    for c in np.unique(y_true):
+        rows = rng.choice(np.flatnonzero(y_true == c), 10, replace=False)
+        y[rows] = c
+    return y
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y_true = blobs()
+    return X, y_true, ten_labels_per_class(y_true)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    X, _, y = data
+    return SGANClassifier(random_state=0, **FAST).fit(X, y)
+
+
+def unlabelled_accuracy(model, data):
+    X, y_true, y = data
+    rows = y == -1
+    return float(np.mean(model.predict(X[rows]) == y_true[rows]))
+
+
+def test_beats_chance_with_ten_labels_per_class(fitted, data):
+    assert fitted._formulation() == "book"
+    assert unlabelled_accuracy(fitted, data) >= 0.8  # chance is 0.5
+
+
+def test_improved_formulation_beats_chance_too(data):
+    X, _, y = data
+    model = SGANClassifier(formulation="improved", random_state=0, **FAST).fit(X, y)
+    assert unlabelled_accuracy(model, data) >= 0.8
+
+
+def test_predictions_are_real_classes_only(fitted, data):
+    X = data[0]
+    assert fitted.classes_.tolist() == list(CLASSES)
+    assert set(np.unique(fitted.predict(X))) <= set(CLASSES)
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-9)
+    scores = fitted.decision_function(X)
+    assert scores.shape == (len(X),)
+    np.testing.assert_array_equal(scores > 0, fitted.predict(X) == CLASSES[1])
+
+
+def test_history_and_best_epoch(fitted):
+    history = fitted.history_
+    assert len(history) == FAST["epochs"]
+    for key in ("d_loss", "g_loss", "supervised_loss", "val_f1", "val_auprc", "val_accuracy", "best_epoch"):
+        assert key in history[-1]
+    best = max(h["val_auprc"] for h in history)
+    assert history[fitted.best_epoch_ - 1]["val_auprc"] == best
+    assert (fitted.n_labelled_, fitted.n_validation_, fitted.n_unlabelled_) == (16, 4, 380)
+
+
+def test_unlabelled_rows_never_reach_the_class_loss(data, monkeypatch):
+    X, _, y = data
+    seen = {}
+    original = SGANTask.__init__
+
+    def spy(self, *args, **kwargs):
+        seen.update(kwargs)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SGANTask, "__init__", spy)
+    model = SGANClassifier(random_state=0, **{**FAST, "epochs": 1}).fit(X, y)
+    labels = seen["y_labelled"].numpy()
+    assert labels.min() >= 0 and len(labels) == model.n_labelled_
+    labelled_rows = model._to_model_space(X[y != -1].astype(np.float32)).numpy()
+    # Every labelled training row is one of the labelled rows, never an unlabelled one.
+    for row in seen["X_labelled"].numpy():
+        assert np.isclose(labelled_rows, row).all(axis=1).any()
+
+
+def test_same_seed_same_predictions(fitted, data):
+    X, _, y = data
+    again = SGANClassifier(random_state=0, **FAST).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_save_then_load_gives_the_same_predictions(fitted, data, tmp_path):
+    X = data[0]
+    fitted.save(tmp_path / "sgan")
+    loaded = genfin.load(tmp_path / "sgan")
+    assert isinstance(loaded, SGANClassifier)
+    np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), fitted.predict(X))
+    assert loaded.best_epoch_ == fitted.best_epoch_ and loaded.history_ == fitted.history_
+    assert not list(tmp_path.rglob("*.pkl"))
+
+
+class Sabotage(Callback):
+    """Flip the class head's weights once, before (1-based) ``epoch``: the classifier collapses."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_start(self, trainer):
+        if trainer.epoch + 1 == self.epoch:
+            with torch.no_grad():
+                trainer.task.discriminator.class_head.weight.mul_(-1)
+
+
+@pytest.mark.parametrize("guard", ["stop", "rollback"])
+def test_collapse_guard_returns_the_best_checkpoint(data, guard):
+    X, _, y = data
+    model = SGANClassifier(random_state=0, collapse_guard=guard, patience=2, **FAST)
+    model.fit(X, y, callbacks=[Sabotage(epoch=5)])
+    history = model.history_
+    assert history[4]["val_auprc"] < history[3]["val_auprc"]  # the collapse happened
+    if guard == "stop":
+        assert len(history) < FAST["epochs"] and model.best_epoch_ <= 4
+    else:
+        assert any(h["rolled_back"] for h in history)
+    # The returned weights are those of the best epoch seen, not the collapsed ones.
+    assert history[model.best_epoch_ - 1]["val_auprc"] == max(h["val_auprc"] for h in history)
+    assert unlabelled_accuracy(model, data) >= 0.8
+
+
+def test_image_variant_on_small_digits():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = (digits.images / 16.0).astype(np.float32)
+    y = ten_labels_per_class(digits.target)
+    model = SGANClassifier(
+        generator_hidden=(64,),
+        discriminator_hidden=(128, 64),
+        random_state=0,
+        **{**FAST, "epochs": 4, "batch_size": 64},
+    ).fit(images, y)
+    assert model.kind_ == "image" and model._formulation() == "improved"
+    rows = y == -1
+    accuracy = np.mean(model.predict(images[rows]) == digits.target[rows])
+    assert accuracy >= 0.6  # chance is 0.1
+    assert model.predict_proba(images[:3]).shape == (3, 10)
+
+
+def test_errors_before_any_work(data):
+    X, _, y = data
+    model = SGANClassifier(**FAST)
+    with pytest.raises(DataValidationError, match="all 400 rows are unlabelled"):
+        model.fit(X, np.full(400, -1))
+    with pytest.raises(DataValidationError, match="single class"):
+        model.fit(X, np.where(y == 3, 3, -1))
+    one = y.copy()
+    one[np.flatnonzero(one == 7)[1:]] = -1
+    with pytest.raises(DataValidationError, match=r"\[7\] have fewer than 2 labelled rows"):
+        model.fit(X, one)
+    with pytest.raises(DataValidationError, match="expected 400 labels"):
+        model.fit(X, y[:-1])
+    bad = y.copy()
+    bad[5] = -2
+    with pytest.raises(DataValidationError, match="row index 5 holds -2"):
+        model.fit(X, bad)
+    with pytest.raises(DataValidationError, match="whole numbers"):
+        model.fit(X, y + 0.5)
+    with pytest.raises(ValueError, match="collapse_guard"):
+        SGANClassifier(collapse_guard="maybe").fit(X, y)
+    with pytest.raises(ValueError, match="not among the labelled classes"):
+        SGANClassifier(**{**FAST, "epochs": 1, "class_weight": {5: 2.0}}).fit(X, y)
+
+
+def test_predict_checks_its_input(fitted):
+    with pytest.raises(DataValidationError, match="expecting 6 features"):
+        fitted.predict(np.zeros((2, 5)))
+    with pytest.raises(NotFittedError):
+        SGANClassifier().predict(np.zeros((2, 6)))

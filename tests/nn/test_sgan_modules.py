@@ -1,0 +1,72 @@
+import pytest
+import torch
+
+from genfin.nn import MLPGenerator, SGANDiscriminator, SGANNetworks, book_sgan_body, improved_gan_body
+
+
+def _discriminator(kind: str, separate_real_head: bool) -> SGANDiscriminator:
+    if kind == "book":
+        return SGANDiscriminator(book_sgan_body(29), 16, 2, separate_real_head=separate_real_head)
+    body = improved_gan_body(64, (32, 16, 8))
+    return SGANDiscriminator(body, 8, 10, separate_real_head=separate_real_head, weight_normalised_head=True)
+
+
+@pytest.mark.parametrize("kind", ["book", "image"])
+@pytest.mark.parametrize("separate_real_head", [False, True])
+def test_every_parameter_receives_a_gradient(kind, separate_real_head):
+    torch.manual_seed(0)
+    discriminator = _discriminator(kind, separate_real_head)
+    x = torch.randn(16, 29 if kind == "book" else 64)
+    real, logits = discriminator(x)
+    loss = real.sum() + logits.pow(2).sum() + discriminator.features(x).sum()
+    loss.backward()
+    missing = [n for n, p in discriminator.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert not missing
+
+
+def test_book_body_is_the_books_architecture():
+    body = book_sgan_body(29)
+    kinds = [type(m).__name__ for m in body]
+    assert kinds == ["Linear", "LeakyReLU", "BatchNorm1d", "Dropout", "Linear", "LeakyReLU"]
+    assert (body[0].in_features, body[0].out_features, body[4].out_features) == (29, 31, 16)
+    assert body[3].p == 0.25 and body[1].negative_slope == 0.2
+
+
+def test_improved_formulation_fixes_the_fake_logit_at_zero():
+    discriminator = _discriminator("image", separate_real_head=False).eval()
+    x = torch.randn(5, 64)
+    real, logits = discriminator(x)
+    assert logits.shape == (5, 11)
+    assert torch.equal(logits[:, -1], torch.zeros(5))
+    # D(x) = Z / (Z + 1): the real logit is logsumexp of the K learnt logits.
+    torch.testing.assert_close(real, torch.logsumexp(logits[:, :10], dim=1))
+
+
+def test_book_formulation_learns_k_plus_one_logits_and_a_real_head():
+    discriminator = _discriminator("book", separate_real_head=True).eval()
+    real, logits = discriminator(torch.randn(4, 29))
+    assert real.shape == (4,) and logits.shape == (4, 3)
+    assert discriminator.real_head is not None and discriminator.class_head.out_features == 3
+
+
+def test_networks_classify_over_the_real_classes_only():
+    networks = SGANNetworks(
+        MLPGenerator(10, 29, (16, 32), batch_norm=True), _discriminator("book", True)
+    ).eval()
+    assert networks(torch.randn(3, 29)).shape == (3, 2)
+
+
+def test_noise_layers_only_in_train_mode():
+    discriminator = _discriminator("image", separate_real_head=False)
+    x = torch.randn(4, 64)
+    discriminator.eval()
+    assert torch.equal(discriminator(x)[1], discriminator(x)[1])
+    discriminator.train()
+    assert not torch.equal(discriminator(x)[1], discriminator(x)[1])
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="n_classes"):
+        SGANDiscriminator(book_sgan_body(4), 16, 1)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        book_sgan_body(4, ())
