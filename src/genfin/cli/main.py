@@ -12,7 +12,7 @@ from importlib import metadata
 
 import typer
 
-from genfin.cli import demo, detect, gan, image, latent, synth
+from genfin.cli import demo, detect, gan, image, latent, semi, synth
 from genfin.exceptions import GenfinError
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(detect.app, name="detect")
 app.add_typer(latent.app, name="latent")
 app.add_typer(image.app, name="image")
 app.add_typer(gan.app, name="gan")
+app.add_typer(semi.app, name="semi")
 app.command("demo")(demo.demo)
 app.command("synth")(synth.synth)
 

@@ -1,0 +1,118 @@
+"""genfin semi train end to end on a small synthetic file: metrics table, JSON, report, model, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from genfin.cli.main import main
+from genfin.data import make_transactions
+from genfin.models import SGANClassifier, load
+
+FAST = ["--epochs", "2", "--seed", "0", "--quiet"]
+
+
+def error_line(capsys) -> str:
+    """The one error line a failed command prints (the second line only points to --debug)."""
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and err[0].startswith("genfin: error: ") and "--debug" in err[1], err
+    return err[0]
+
+
+def _write(path, n=1_500, fraud_rate=0.05, seed=0, hide=None):
+    data = make_transactions(n, fraud_rate=fraud_rate, random_state=seed)
+    frame = data.X.assign(Time=data.time, Class=data.y)
+    if hide is not None:
+        frame.loc[hide, "Class"] = -1
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def rows(tmp_path_factory):
+    return _write(tmp_path_factory.mktemp("semi-cli") / "rows.csv")
+
+
+def test_train_prints_json_saves_the_sgan_and_writes_the_report(rows, tmp_path, capsys):
+    # Pseudo labelling, the slow method, is run end to end in tests/pipelines/test_semi.py.
+    folder = tmp_path
+    args = ["semi", "train", "--data", str(rows), "--labels", "120", "--methods", "sgan,supervised", *FAST]
+    args += ["--out", str(folder / "sgan"), "--report", str(folder / "semi.html"), "--json"]
+    assert main(args) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["n_labelled"] == 120 and found["n_labelled_frauds"] == 6
+    assert found["n_test"] == 450 and found["n_train"] == 1_050 and found["n_unlabelled"] == 930
+    assert list(found["metrics"]) == ["sgan", "supervised"]
+    for values in found["metrics"].values():
+        assert 0 <= values["auprc"] <= 1 and 0 <= values["f1"] <= 1 and "recall" in values
+    model = load(folder / "sgan")
+    assert isinstance(model, SGANClassifier) and len(model.history_) == 2
+    html = (folder / "semi.html").read_text(encoding="utf-8")
+    for part in (
+        "Semi-supervised learning with few labels",
+        "chosen stratified from the training rows only",
+        "Precision against recall on the test rows",
+        "F1 and AUPRC on its held-out labelled rows",
+    ):
+        assert part in html
+    assert "Pseudo labels per round" not in html
+    assert html.count("data:image/png;base64,") == 2
+
+
+def test_train_prints_the_metrics_table(rows, capsys):
+    args = ["semi", "train", "--data", str(rows), "--labels", "60", "--methods", "supervised,sgan", *FAST]
+    assert main(args) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("1,050 training rows (60 labelled, 3 of them frauds; 990 unlabelled)")
+    assert out[1].split()[:3] == ["method", "AUPRC", "ROC-AUC"]
+    assert out[2].startswith("supervised (HGB)") and out[3].startswith("SGAN")
+    assert len(out) == 4
+
+
+def test_file_with_unlabelled_rows_needs_no_labels_option(tmp_path, capsys):
+    hide = np.random.default_rng(0).random(1_500) < 0.9
+    path = _write(tmp_path / "partly.csv", hide=hide)
+    args = ["semi", "train", "--data", str(path), "--methods", "supervised", "--json", *FAST]
+    assert main(args) == 0
+    found = json.loads(capsys.readouterr().out)
+    n_known = int((~hide).sum())
+    assert found["labels_from_file"] is True
+    assert found["n_test"] == int(np.ceil(0.3 * n_known))
+    assert found["n_labelled"] == n_known - found["n_test"]
+    assert found["n_unlabelled"] == int(hide.sum())
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--methods", "sgan,boost"], "unknown method 'boost'; choose from sgan, pseudo, supervised"),
+        (["--labels", "5000"], "--labels 5000 is more than the 1,050 labelled rows of the training split"),
+        (["--labels", "3"], "--labels 3 is too few"),
+        (["--label-column", "Fraud"], "no label column 'Fraud'"),
+        (["--test-size", "0"], "--test-size must be a share"),
+        (["--report", "out.txt"], "end its name in .html"),
+        (["--methods", "pseudo", "--out", "model"], "--out saves the SGAN"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(rows, extra, message, capsys):
+    assert main(["semi", "train", "--data", str(rows), *extra, *FAST]) == 2
+    assert message in error_line(capsys)
+
+
+def test_too_few_frauds_for_the_budget_exits_2(tmp_path, capsys):
+    path = _write(tmp_path / "rare.csv", n=600, fraud_rate=2 / 600)  # 2 frauds: 1 left for training
+    assert main(["semi", "train", "--data", str(path), "--labels", "100", *FAST]) == 2
+    assert "holds 1 labelled fraud (1) row(s)" in error_line(capsys)
+
+
+def test_missing_file_and_bad_labels_exit_2(tmp_path, capsys):
+    assert main(["semi", "train", "--data", str(tmp_path / "none.csv"), *FAST]) == 2
+    assert "none.csv" in error_line(capsys)
+    path = _write(tmp_path / "bad.csv", n=200, fraud_rate=0.2)
+    text = path.read_text().splitlines()
+    text[5] = text[5].rsplit(",", 1)[0] + ",7"
+    path.write_text("\n".join(text) + "\n")
+    assert main(["semi", "train", "--data", str(path), *FAST]) == 2
+    assert "column 'Class', row 5: label 7 is not 0 or 1" in error_line(capsys)
