@@ -1,9 +1,9 @@
 """genfin: generative models for financial data.
 
 The most used names are importable from here: ``genfin.AutoencoderDetector``,
-``genfin.ImageAutoencoder``, ``genfin.VAE``, ``genfin.GAN`` (with ``genfin.GANTricks``),
-``genfin.AdversarialAutoencoder``, ``genfin.SGANClassifier``, ``genfin.PseudoLabelClassifier``
-and ``genfin.load``.
+``genfin.ImageAutoencoder``, ``genfin.ImageClassifier``, ``genfin.VAE``, ``genfin.GAN`` (with
+``genfin.GANTricks``), ``genfin.AdversarialAutoencoder``, ``genfin.SGANClassifier``,
+``genfin.PseudoLabelClassifier``, ``genfin.augment`` and ``genfin.load``.
 They are imported on first use, so that ``import genfin.data`` stays free of torch.
 """
 
@@ -18,6 +18,7 @@ _LAZY = {
     "GAN": "genfin.models",
     "GANTricks": "genfin.training",
     "ImageAutoencoder": "genfin.models",
+    "ImageClassifier": "genfin.models",
     "PseudoLabelClassifier": "genfin.models",
     "SGANClassifier": "genfin.models",
     "VAE": "genfin.models",

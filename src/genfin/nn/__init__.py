@@ -1,6 +1,7 @@
 """Neural network architectures as plain ``torch.nn.Module`` classes: no training, no data files."""
 
 from genfin.nn.activations import make_activation
+from genfin.nn.classifier import ConvClassifier
 from genfin.nn.conv import ConvAutoencoder, FlatImageAdapter
 from genfin.nn.dense import DenseAutoencoder, dense_stack
 from genfin.nn.gan import (
@@ -15,6 +16,7 @@ from genfin.nn.sgan import SGANDiscriminator, SGANNetworks, book_sgan_body, impr
 from genfin.nn.vae import VariationalAutoencoder
 
 __all__ = [
+    "ConvClassifier",
     "ConvAutoencoder",
     "DCGANDiscriminator",
     "DCGANGenerator",
