@@ -292,6 +292,18 @@ def test_dcr_memorising_generator_is_closer_than_holdout(train_and_holdout):
     assert breakdown["near_copy_share"] > 0.5
 
 
+def test_dcr_still_flags_copies_when_the_holdout_repeats_training_rows(train_and_holdout):
+    # Real data repeat rows (the card data do): a holdout in which 5% of the rows copy a training row
+    # must not pull the near-copy threshold to 0 and hide a generator's copies.
+    train, holdout = train_and_holdout
+    holdout = pd.concat([holdout.iloc[:380], train.iloc[:20]], ignore_index=True)
+    synthetic = pd.concat([table(360, seed=12), train.iloc[100:140]], ignore_index=True)
+    breakdown = DistanceToClosestRecord().compute_breakdown(train, synthetic, holdout)
+    assert breakdown["exact_copy_share_holdout"] == pytest.approx(0.05)
+    assert breakdown["near_copy_threshold"] > 0
+    assert breakdown["near_copy_share"] >= 40 / 400
+
+
 def test_find_copies_returns_positions_and_survives_float32(train_and_holdout):
     train, holdout = train_and_holdout
     mixed = pd.concat([table(5, seed=13), train.iloc[[3, 7]], train.iloc[[9]].astype(np.float32)])

@@ -30,9 +30,10 @@ class DistanceToClosestRecord(SyntheticMetric):
     - exact copies: synthetic rows within ``copy_tolerance`` of a training row, checked for every
       synthetic row, with the same share among holdout rows as a baseline (above 0 only when the data
       have repeated rows, or the holdout overlaps the training rows);
-    - near copies: synthetic rows closer than the ``near_copy_quantile`` quantile of the holdout DCRs
-      (exact copies included). A generator no closer than unseen real rows has about
-      ``near_copy_quantile`` of them, 1% by default; many more means copying or memorising.
+    - near copies: synthetic rows closer than the ``near_copy_quantile`` quantile of the DCRs of the
+      holdout rows that are not exact copies themselves (exact copies included). A generator no
+      closer than unseen real rows has about ``near_copy_quantile`` of them, 1% by default; many
+      more means copying or memorising.
 
     Parameters
     ----------
@@ -98,7 +99,8 @@ class DistanceToClosestRecord(SyntheticMetric):
             ``dcr_ratio`` (the metric; 1.0 when both medians are 0, ``inf`` when only the holdout's
             is), ``median_dcr_synthetic``, ``median_dcr_holdout``, ``exact_copy_share`` (of all
             synthetic rows), ``exact_copy_share_holdout`` (of all holdout rows), ``near_copy_share``
-            (of the sampled synthetic rows), ``near_copy_threshold`` (the holdout DCR quantile),
+            (of the sampled synthetic rows), ``near_copy_threshold`` (the quantile of the DCRs of
+            holdout rows that are not exact copies),
             ``n_synthetic_sampled`` and ``n_holdout_sampled``.
         """
         from sklearn.neighbors import NearestNeighbors
@@ -120,7 +122,11 @@ class DistanceToClosestRecord(SyntheticMetric):
         dcr_synthetic = _closest_distances(neighbours, train, synthetic_sample)
         dcr_holdout = _closest_distances(neighbours, train, holdout_sample)
 
-        threshold = float(np.quantile(dcr_holdout, quantile))
+        # The quantile is taken over holdout rows that are not exact copies: real data repeat rows (the
+        # card data do), and a holdout copy at distance 0 would otherwise pull the threshold to 0 and
+        # hide every copy the generator makes.
+        distinct = dcr_holdout[dcr_holdout > tolerance]
+        threshold = float(np.quantile(distinct, quantile)) if distinct.size else tolerance
         median_synthetic = float(np.median(dcr_synthetic))
         median_holdout = float(np.median(dcr_holdout))
         if median_holdout > 0:
@@ -134,7 +140,7 @@ class DistanceToClosestRecord(SyntheticMetric):
             "median_dcr_holdout": median_holdout,
             "exact_copy_share": float(exact_synthetic.mean()),
             "exact_copy_share_holdout": float(exact_holdout.mean()),
-            "near_copy_share": float(np.mean(dcr_synthetic < threshold)),
+            "near_copy_share": float(np.mean((dcr_synthetic < threshold) | (dcr_synthetic <= tolerance))),
             "near_copy_threshold": threshold,
             "n_synthetic_sampled": len(synthetic_sample),
             "n_holdout_sampled": len(holdout_sample),
