@@ -45,7 +45,12 @@ def train(
     label: str | None = typer.Option(
         None, "--class", help="Train on the rows of one class only (e.g. 1, the frauds; or a digit)."
     ),
-    epochs: int | None = typer.Option(None, "--epochs", min=1, help="Passes over the data (default 20)."),
+    epochs: int | None = typer.Option(
+        None,
+        "--epochs",
+        min=1,
+        help="Passes over the data (default 20, or more for at least 2,000 steps on few rows).",
+    ),
     batch_size: int = typer.Option(128, "--batch-size", min=1),
     latent_dim: int | None = typer.Option(
         None, "--latent-dim", min=1, help="Latent size (default 100 for images, 32 for rows)."

@@ -186,7 +186,7 @@ def _summary(model: GAN, data: str | None) -> str:
     parts = [f"A GAN of {kind}, trained on {data}" if data else f"A GAN of {kind}"]
     if model.classes_ is not None:
         parts[0] += f", conditional on {len(model.classes_)} classes ({', '.join(map(str, model.classes_))})"
-    planned = int(model.epochs)
+    planned = int(model.n_epochs_)
     epochs = f"{len(history)} epoch{'s' if len(history) != 1 else ''}"
     if len(history) < planned:
         epochs += (
