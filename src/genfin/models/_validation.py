@@ -252,3 +252,8 @@ def check_codes(codes: Any, latent_dim: int) -> np.ndarray:
             f"code {int(np.argmin(finite.all(axis=1)))} contains NaN or infinite values", source="codes"
         )
     return array
+
+
+def is_positive_int(value: Any, minimum: int = 1) -> bool:
+    """Whether ``value`` is an int (numpy ints too, bools not) of at least ``minimum``."""
+    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= minimum

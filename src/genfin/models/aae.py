@@ -20,6 +20,7 @@ from genfin.models._validation import (
     check_images,
     check_is_fitted,
     feature_names_of,
+    is_positive_int,
 )
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
@@ -215,28 +216,25 @@ class AdversarialAutoencoder(TransformerMixin, TorchEstimator):
         self.verbose = verbose
 
     def _check_params(self) -> None:
-        def fail(name: str, rule: str) -> None:
-            raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
-
         if self.kind not in _KINDS:
-            fail("kind", f"must be one of {_KINDS}")
+            self._reject("kind", f"must be one of {_KINDS}")
         sizes = self.hidden_layer_sizes
         if sizes is not None and (
-            isinstance(sizes, (int, np.integer, str)) or not all(map(_is_positive_int, sizes))
+            isinstance(sizes, (int, np.integer, str)) or not all(map(is_positive_int, sizes))
         ):
-            fail("hidden_layer_sizes", "must be None or a sequence of positive ints")
-        if self.latent_dim is not None and not _is_positive_int(self.latent_dim):
-            fail("latent_dim", "must be None or a positive int")
+            self._reject("hidden_layer_sizes", "must be None or a sequence of positive ints")
+        if self.latent_dim is not None and not is_positive_int(self.latent_dim):
+            self._reject("latent_dim", "must be None or a positive int")
         if self.scaler not in ("standard", "minmax", "none"):
-            fail("scaler", "must be one of ('standard', 'minmax', 'none')")
+            self._reject("scaler", "must be one of ('standard', 'minmax', 'none')")
         for name in ("epochs", "batch_size"):
-            if not _is_positive_int(getattr(self, name)):
-                fail(name, "must be a positive int")
+            if not is_positive_int(getattr(self, name)):
+                self._reject(name, "must be a positive int")
         for name in ("learning_rate", "adversarial_lr"):
             if isinstance(getattr(self, name), bool) or not getattr(self, name) > 0:
-                fail(name, "must be > 0")
-        if self.n_threads is not None and not _is_positive_int(self.n_threads):
-            fail("n_threads", "must be None or a positive int")
+                self._reject(name, "must be > 0")
+        if self.n_threads is not None and not is_positive_int(self.n_threads):
+            self._reject("n_threads", "must be None or a positive int")
 
     def _build_module(self) -> AdversarialAutoencoderNet:
         hidden, latent, output = _DEFAULTS[self.kind_]
@@ -348,12 +346,8 @@ class AdversarialAutoencoder(TransformerMixin, TorchEstimator):
             with the fitted column names when fitted on one).
         """
         check_is_fitted(self)
-        if not _is_positive_int(n):
+        if not is_positive_int(n):
             raise ValueError(f"n must be a positive int, got {n!r}")
         _, generator = make_generators(random_state)
         codes = torch.randn(int(n), self.module_.latent_dim, generator=generator)
         return self._output(self._map(codes.to(self._device()), self.module_.decode))
-
-
-def _is_positive_int(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1

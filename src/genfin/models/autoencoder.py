@@ -375,37 +375,34 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _check_params(self) -> None:
-        def fail(name: str, rule: str) -> None:
-            raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
-
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, (int, np.integer)) or not sizes or any(int(s) < 1 for s in sizes):
-            fail("hidden_layer_sizes", "must be a non-empty sequence of positive ints")
+            self._reject("hidden_layer_sizes", "must be a non-empty sequence of positive ints")
         for name in ("activation", "output_activation"):
             if getattr(self, name) not in ACTIVATION_NAMES:
-                fail(name, f"must be one of {ACTIVATION_NAMES}")
+                self._reject(name, f"must be one of {ACTIVATION_NAMES}")
         if self.scaler not in ("minmax", "standard", "none"):
-            fail("scaler", "must be 'minmax', 'standard' or 'none'")
+            self._reject("scaler", "must be 'minmax', 'standard' or 'none'")
         if self.loss not in _LOSSES:
-            fail("loss", f"must be one of {_LOSSES}")
+            self._reject("loss", f"must be one of {_LOSSES}")
         for name in ("epochs", "batch_size", "patience", "trim_rounds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                fail(name, "must be a positive int")
+                self._reject(name, "must be a positive int")
         if not self.learning_rate > 0:
-            fail("learning_rate", "must be > 0")
+            self._reject("learning_rate", "must be > 0")
         if not self.weight_decay >= 0:
-            fail("weight_decay", "must be >= 0")
+            self._reject("weight_decay", "must be >= 0")
         if not 0 <= self.validation_fraction < 1:
-            fail("validation_fraction", "must be in [0, 1)")
+            self._reject("validation_fraction", "must be in [0, 1)")
         if self.early_stopping and self.validation_fraction == 0:
-            fail("validation_fraction", "must be > 0 when early_stopping=True")
+            self._reject("validation_fraction", "must be > 0 when early_stopping=True")
         if not 0 <= self.trim_fraction < 0.5:
-            fail("trim_fraction", "must be in [0, 0.5)")
+            self._reject("trim_fraction", "must be in [0, 0.5)")
         if not 0 < self.contamination < 0.5:
-            fail("contamination", "must be in (0, 0.5)")
+            self._reject("contamination", "must be in (0, 0.5)")
         if self.n_threads is not None and self.n_threads < 1:
-            fail("n_threads", "must be None or >= 1")
+            self._reject("n_threads", "must be None or >= 1")
 
     def _build_module(self) -> nn.Module:
         return DenseAutoencoder(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 import numpy as np
 import torch
@@ -59,6 +59,10 @@ class TorchEstimator(BaseEstimator):
         return write_model_folder(
             folder, class_name=type(self).__name__, params=params, state=state, tensors=tensors
         )
+
+    def _reject(self, name: str, rule: str) -> NoReturn:
+        """Raise the error of a hyperparameter that breaks ``rule``, naming the estimator and the value."""
+        raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
 
     #: Parameters that do not change what training computes: a checkpoint made with other values resumes.
     _RUN_INDEPENDENT_PARAMS: ClassVar[tuple[str, ...]] = ("verbose", "checkpoint_dir", "device", "n_threads")

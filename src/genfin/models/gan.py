@@ -14,7 +14,13 @@ import torch
 from genfin.data.scaling import make_scaler
 from genfin.exceptions import DataValidationError
 from genfin.io import SavedModel
-from genfin.models._validation import check_features, check_images, check_is_fitted, feature_names_of
+from genfin.models._validation import (
+    check_features,
+    check_images,
+    check_is_fitted,
+    feature_names_of,
+    is_positive_int,
+)
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
 from genfin.nn.gan import DCGANDiscriminator, DCGANGenerator, GANNetworks, MLPDiscriminator, MLPGenerator
@@ -214,35 +220,32 @@ class GAN(TorchEstimator):
         return max(_DEFAULT_EPOCHS, -(-_MIN_DEFAULT_STEPS // batches_per_epoch))
 
     def _check_params(self) -> GANTricks:
-        def fail(name: str, rule: str) -> None:
-            raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
-
         if self.kind not in _KINDS:
-            fail("kind", f"must be one of {_KINDS}")
-        if self.latent_dim is not None and not _is_positive_int(self.latent_dim):
-            fail("latent_dim", "must be None or a positive int")
+            self._reject("kind", f"must be one of {_KINDS}")
+        if self.latent_dim is not None and not is_positive_int(self.latent_dim):
+            self._reject("latent_dim", "must be None or a positive int")
         sizes = self.hidden_layer_sizes
         if sizes is not None and (
-            isinstance(sizes, (int, np.integer, str)) or not sizes or not all(map(_is_positive_int, sizes))
+            isinstance(sizes, (int, np.integer, str)) or not sizes or not all(map(is_positive_int, sizes))
         ):
-            fail("hidden_layer_sizes", "must be None or a non-empty sequence of positive ints")
-        if self.epochs is not None and not _is_positive_int(self.epochs):
-            fail("epochs", "must be None or a positive int")
-        if not _is_positive_int(self.batch_size):
-            fail("batch_size", "must be a positive int")
+            self._reject("hidden_layer_sizes", "must be None or a non-empty sequence of positive ints")
+        if self.epochs is not None and not is_positive_int(self.epochs):
+            self._reject("epochs", "must be None or a positive int")
+        if not is_positive_int(self.batch_size):
+            self._reject("batch_size", "must be a positive int")
         for name in ("generator_lr", "discriminator_lr"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                fail(name, "must be a number > 0")
+                self._reject(name, "must be a number > 0")
         betas = self.betas
         if not (
             isinstance(betas, (tuple, list)) and len(betas) == 2 and all(0 <= float(b) < 1 for b in betas)
         ):
-            fail("betas", "must be two numbers in [0, 1)")
+            self._reject("betas", "must be two numbers in [0, 1)")
         if self.collapse not in _COLLAPSE:
-            fail("collapse", f"must be one of {_COLLAPSE}")
-        if self.n_threads not in ("auto", None) and not _is_positive_int(self.n_threads):
-            fail("n_threads", "must be 'auto', None or a positive int")
+            self._reject("collapse", f"must be one of {_COLLAPSE}")
+        if self.n_threads not in ("auto", None) and not is_positive_int(self.n_threads):
+            self._reject("n_threads", "must be 'auto', None or a positive int")
         try:
             return GANTricks.coerce(self.tricks)
         except ValueError as exc:
@@ -550,7 +553,7 @@ class GAN(TorchEstimator):
             original units, a DataFrame with the fitted column names when fitted on a DataFrame.
         """
         check_is_fitted(self)
-        if not _is_positive_int(n):
+        if not is_positive_int(n):
             raise ValueError(f"n must be a positive int, got {n!r}")
         rng, random = make_generators(random_state)
         labels = self._label_indices(y, int(n), random)
@@ -616,7 +619,3 @@ class GAN(TorchEstimator):
         if params.get("hidden_layer_sizes") is not None:
             params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
         return super()._from_saved(dataclasses.replace(saved, params=params))
-
-
-def _is_positive_int(value: Any, minimum: int = 1) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= minimum

@@ -12,7 +12,7 @@ from sklearn.base import TransformerMixin
 from torch import nn
 
 from genfin.exceptions import DataValidationError
-from genfin.models._validation import check_codes, check_images, check_is_fitted
+from genfin.models._validation import check_codes, check_images, check_is_fitted, is_positive_int
 from genfin.models.autoencoder import elementwise_error, train_reconstruction
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
@@ -149,31 +149,28 @@ class ImageAutoencoder(TransformerMixin, TorchEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _check_params(self) -> None:
-        def fail(name: str, rule: str) -> None:
-            raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
-
         if self.architecture not in _ARCHITECTURES:
-            fail("architecture", f"must be one of {_ARCHITECTURES}")
+            self._reject("architecture", f"must be one of {_ARCHITECTURES}")
         if self.loss not in _LOSSES:
-            fail("loss", f"must be one of {_LOSSES}")
+            self._reject("loss", f"must be one of {_LOSSES}")
         for name in ("latent_dim", "epochs", "batch_size", "patience"):
-            if not _is_positive_int(getattr(self, name)):
-                fail(name, "must be a positive int")
+            if not is_positive_int(getattr(self, name)):
+                self._reject(name, "must be a positive int")
         channels = self.channels
         if (
             isinstance(channels, (int, np.integer, str))
             or not channels
-            or not all(map(_is_positive_int, channels))
+            or not all(map(is_positive_int, channels))
         ):
-            fail("channels", "must be a non-empty sequence of positive ints")
+            self._reject("channels", "must be a non-empty sequence of positive ints")
         if not self.learning_rate > 0:
-            fail("learning_rate", "must be > 0")
+            self._reject("learning_rate", "must be > 0")
         if not 0 <= self.validation_fraction < 1:
-            fail("validation_fraction", "must be in [0, 1)")
+            self._reject("validation_fraction", "must be in [0, 1)")
         if self.early_stopping and self.validation_fraction == 0:
-            fail("validation_fraction", "must be > 0 when early_stopping=True")
-        if self.n_threads is not None and not _is_positive_int(self.n_threads):
-            fail("n_threads", "must be None or a positive int")
+            self._reject("validation_fraction", "must be > 0 when early_stopping=True")
+        if self.n_threads is not None and not is_positive_int(self.n_threads):
+            self._reject("n_threads", "must be None or a positive int")
 
     def _build_module(self) -> nn.Module:
         height, width = self.image_shape_
@@ -301,7 +298,3 @@ class ImageAutoencoder(TransformerMixin, TorchEstimator):
         Load it back with ``genfin.load(folder)``.
         """
         return super().save(folder)
-
-
-def _is_positive_int(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1

@@ -17,7 +17,7 @@ from sklearn.base import ClassifierMixin
 from torch import nn
 
 from genfin.exceptions import DataValidationError, ModelFileError
-from genfin.models._validation import check_images, check_is_fitted
+from genfin.models._validation import check_images, check_is_fitted, is_positive_int
 from genfin.models.autoencoder import _adam
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
@@ -259,31 +259,28 @@ class ImageClassifier(ClassifierMixin, TorchEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _check_params(self) -> None:
-        def fail(name: str, rule: str) -> None:
-            raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
-
         for name in ("feature_dim", "epochs", "batch_size"):
-            if not _is_positive_int(getattr(self, name)):
-                fail(name, "must be a positive int")
+            if not is_positive_int(getattr(self, name)):
+                self._reject(name, "must be a positive int")
         channels = self.channels
         if (
             isinstance(channels, (int, np.integer, str))
             or not channels
-            or not all(map(_is_positive_int, channels))
+            or not all(map(is_positive_int, channels))
         ):
-            fail("channels", "must be a non-empty sequence of positive ints")
+            self._reject("channels", "must be a non-empty sequence of positive ints")
         if not 0 <= self.dropout < 1:
-            fail("dropout", "must be in [0, 1)")
+            self._reject("dropout", "must be in [0, 1)")
         if not self.learning_rate > 0:
-            fail("learning_rate", "must be > 0")
+            self._reject("learning_rate", "must be > 0")
         if self.learning_rate_schedule not in _SCHEDULES:
-            fail("learning_rate_schedule", f"must be one of {_SCHEDULES}")
+            self._reject("learning_rate_schedule", f"must be one of {_SCHEDULES}")
         if not self.weight_decay >= 0:
-            fail("weight_decay", "must be >= 0")
+            self._reject("weight_decay", "must be >= 0")
         if not 0 <= self.validation_fraction < 1:
-            fail("validation_fraction", "must be in [0, 1)")
-        if self.n_threads is not None and not _is_positive_int(self.n_threads):
-            fail("n_threads", "must be None or a positive int")
+            self._reject("validation_fraction", "must be in [0, 1)")
+        if self.n_threads is not None and not is_positive_int(self.n_threads):
+            self._reject("n_threads", "must be None or a positive int")
 
     def _build_module(self) -> ConvClassifier:
         return ConvClassifier(
@@ -493,7 +490,3 @@ def _stratified_holdout(indices: np.ndarray, fraction: float, rng: np.random.Gen
         n_val = min(int(round(fraction * members.size)), members.size - 1)
         held.append(members[:n_val])
     return np.sort(np.concatenate(held))
-
-
-def _is_positive_int(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1

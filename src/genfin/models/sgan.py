@@ -16,7 +16,13 @@ from genfin.data.scaling import make_scaler, scaler_from_dict
 from genfin.exceptions import DataValidationError
 from genfin.io import SavedModel
 from genfin.models._semi import UNLABELLED, check_semi_supervised_labels
-from genfin.models._validation import check_features, check_images, check_is_fitted, feature_names_of
+from genfin.models._validation import (
+    check_features,
+    check_images,
+    check_is_fitted,
+    feature_names_of,
+    is_positive_int,
+)
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
 from genfin.nn.gan import MLPGenerator
@@ -243,9 +249,6 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
     # ------------------------------------------------------------------ checks
 
     def _check_params(self) -> None:
-        def fail(name: str, rule: str) -> None:
-            raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
-
         for name, allowed in (
             ("kind", _KINDS),
             ("formulation", ("auto", *FORMULATIONS)),
@@ -253,48 +256,46 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             ("collapse_guard", ACTIONS),
         ):
             if getattr(self, name) not in allowed:
-                fail(name, f"must be one of {allowed}")
+                self._reject(name, f"must be one of {allowed}")
         if not isinstance(self.feature_matching, bool):
-            fail("feature_matching", "must be True or False")
+            self._reject("feature_matching", "must be True or False")
         for name in ("epochs", "batch_size", "patience"):
-            if not _is_positive_int(getattr(self, name)):
-                fail(name, "must be a positive int")
+            if not is_positive_int(getattr(self, name)):
+                self._reject(name, "must be a positive int")
         for name in ("latent_dim", "labelled_batch_size"):
-            if getattr(self, name) is not None and not _is_positive_int(getattr(self, name)):
-                fail(name, "must be None or a positive int")
+            if getattr(self, name) is not None and not is_positive_int(getattr(self, name)):
+                self._reject(name, "must be None or a positive int")
         for name in ("generator_hidden", "discriminator_hidden"):
             sizes = getattr(self, name)
             if sizes is not None and (
-                isinstance(sizes, (int, np.integer, str))
-                or not sizes
-                or not all(map(_is_positive_int, sizes))
+                isinstance(sizes, (int, np.integer, str)) or not sizes or not all(map(is_positive_int, sizes))
             ):
-                fail(name, "must be None or a non-empty sequence of positive ints")
+                self._reject(name, "must be None or a non-empty sequence of positive ints")
         for name in ("generator_lr", "discriminator_lr"):
             if not _is_number(getattr(self, name)) or not getattr(self, name) > 0:
-                fail(name, "must be a number > 0")
+                self._reject(name, "must be a number > 0")
         for name in ("input_noise", "hidden_noise"):
             value = getattr(self, name)
             if value is not None and (not _is_number(value) or value < 0):
-                fail(name, "must be None or a number >= 0")
+                self._reject(name, "must be None or a number >= 0")
         if not _is_number(self.unsupervised_weight) or self.unsupervised_weight < 0:
-            fail("unsupervised_weight", "must be a number >= 0")
+            self._reject("unsupervised_weight", "must be a number >= 0")
         if not _is_number(self.validation_fraction) or not 0 <= self.validation_fraction < 1:
-            fail("validation_fraction", "must be a number in [0, 1)")
+            self._reject("validation_fraction", "must be a number in [0, 1)")
         betas = self.betas
         if not (
             isinstance(betas, (tuple, list))
             and len(betas) == 2
             and all(_is_number(b) and 0 <= b < 1 for b in betas)
         ):
-            fail("betas", "must be two numbers in [0, 1)")
+            self._reject("betas", "must be two numbers in [0, 1)")
         weight = self.class_weight
         if not (weight is None or weight in _CLASS_WEIGHTS or isinstance(weight, dict)):
-            fail("class_weight", f"must be one of {_CLASS_WEIGHTS}, a dict of class weights, or None")
+            self._reject("class_weight", f"must be one of {_CLASS_WEIGHTS}, a dict of class weights, or None")
         if isinstance(weight, dict) and not all(_is_number(w) and w > 0 for w in weight.values()):
-            fail("class_weight", "must map classes to numbers > 0")
-        if self.n_threads not in ("auto", None) and not _is_positive_int(self.n_threads):
-            fail("n_threads", "must be 'auto', None or a positive int")
+            self._reject("class_weight", "must map classes to numbers > 0")
+        if self.n_threads not in ("auto", None) and not is_positive_int(self.n_threads):
+            self._reject("n_threads", "must be 'auto', None or a positive int")
 
     def _resolve_kind(self, X: Any) -> str:
         if self.kind != "auto":
@@ -558,10 +559,6 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             # JSON keys are strings; the classes are ints.
             params["class_weight"] = {int(k): v for k, v in params["class_weight"].items()}
         return super()._from_saved(dataclasses.replace(saved, params=params))
-
-
-def _is_positive_int(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= 1
 
 
 def _is_number(value: Any) -> bool:

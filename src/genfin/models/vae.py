@@ -19,6 +19,7 @@ from genfin.models._validation import (
     check_images,
     check_is_fitted,
     feature_names_of,
+    is_positive_int,
 )
 from genfin.models.autoencoder import ReconstructionTask, train_reconstruction
 from genfin.models.base import TorchEstimator
@@ -324,43 +325,40 @@ class VAE(TransformerMixin, TorchEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _check_params(self) -> None:
-        def fail(name: str, rule: str) -> None:
-            raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
-
         if self.kind not in _KINDS:
-            fail("kind", f"must be one of {_KINDS}")
+            self._reject("kind", f"must be one of {_KINDS}")
         sizes = self.hidden_layer_sizes
         if sizes is not None and (
-            isinstance(sizes, (int, np.integer, str)) or not all(map(_is_positive_int, sizes))
+            isinstance(sizes, (int, np.integer, str)) or not all(map(is_positive_int, sizes))
         ):
-            fail("hidden_layer_sizes", "must be None or a sequence of positive ints")
-        if self.latent_dim is not None and not _is_positive_int(self.latent_dim):
-            fail("latent_dim", "must be None or a positive int")
+            self._reject("hidden_layer_sizes", "must be None or a sequence of positive ints")
+        if self.latent_dim is not None and not is_positive_int(self.latent_dim):
+            self._reject("latent_dim", "must be None or a positive int")
         if self.activation not in ACTIVATION_NAMES:
-            fail("activation", f"must be one of {ACTIVATION_NAMES}")
+            self._reject("activation", f"must be one of {ACTIVATION_NAMES}")
         if self.scaler not in SCALER_NAMES:
-            fail("scaler", f"must be one of {SCALER_NAMES}")
+            self._reject("scaler", f"must be one of {SCALER_NAMES}")
         if self.output_variance not in _OUTPUT_VARIANCES:
-            fail("output_variance", f"must be one of {_OUTPUT_VARIANCES}")
+            self._reject("output_variance", f"must be one of {_OUTPUT_VARIANCES}")
         if not isinstance(self.conditional, (bool, np.bool_)):
-            fail("conditional", "must be True or False")
+            self._reject("conditional", "must be True or False")
         if isinstance(self.beta, bool) or not (np.isfinite(self.beta) and self.beta >= 0):
-            fail("beta", "must be a finite number >= 0")
-        if not _is_positive_int(self.kl_warmup_epochs, minimum=0):
-            fail("kl_warmup_epochs", "must be an int >= 0")
-        if self.epochs is not None and not _is_positive_int(self.epochs):
-            fail("epochs", "must be None or a positive int")
+            self._reject("beta", "must be a finite number >= 0")
+        if not is_positive_int(self.kl_warmup_epochs, minimum=0):
+            self._reject("kl_warmup_epochs", "must be an int >= 0")
+        if self.epochs is not None and not is_positive_int(self.epochs):
+            self._reject("epochs", "must be None or a positive int")
         for name in ("batch_size", "patience", "n_score_samples"):
-            if not _is_positive_int(getattr(self, name)):
-                fail(name, "must be a positive int")
+            if not is_positive_int(getattr(self, name)):
+                self._reject(name, "must be a positive int")
         if not self.learning_rate > 0:
-            fail("learning_rate", "must be > 0")
+            self._reject("learning_rate", "must be > 0")
         if not 0 <= self.validation_fraction < 1:
-            fail("validation_fraction", "must be in [0, 1)")
+            self._reject("validation_fraction", "must be in [0, 1)")
         if self.early_stopping and self.validation_fraction == 0:
-            fail("validation_fraction", "must be > 0 when early_stopping=True")
-        if self.n_threads is not None and not _is_positive_int(self.n_threads):
-            fail("n_threads", "must be None or a positive int")
+            self._reject("validation_fraction", "must be > 0 when early_stopping=True")
+        if self.n_threads is not None and not is_positive_int(self.n_threads):
+            self._reject("n_threads", "must be None or a positive int")
 
     def _resolve_kind(self, X: Any) -> str:
         if self.kind != "auto":
@@ -667,7 +665,7 @@ class VAE(TransformerMixin, TorchEstimator):
             the learned noise), else it is the decoded mean.
         """
         check_is_fitted(self)
-        if not _is_positive_int(n):
+        if not is_positive_int(n):
             raise ValueError(f"n must be a positive int, got {n!r}")
         condition = self._condition(y, int(n), "sample")
         _, generator = make_generators(random_state)
@@ -707,7 +705,7 @@ class VAE(TransformerMixin, TorchEstimator):
             ``(i + 1) * n_per_row - 1``; images as for :meth:`sample`; rows in original units, a
             DataFrame (columns of ``X``, each index label repeated) when ``X`` is a DataFrame.
         """
-        if not _is_positive_int(n_per_row):
+        if not is_positive_int(n_per_row):
             raise ValueError(f"n_per_row must be a positive int, got {n_per_row!r}")
         inputs = self._inputs(X, y, "sample_like")
         latent = int(self.module_.latent_dim)
@@ -783,7 +781,3 @@ def _class_labels(y: Any, n_rows: int) -> np.ndarray:
             f"class labels must be integers; row index {row} holds {array[row]!r}", source="y"
         )
     return array.astype(np.int64)
-
-
-def _is_positive_int(value: Any, minimum: int = 1) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= minimum
