@@ -22,8 +22,9 @@ Methods, on the same rows:
   the best epoch at the end, even with ``collapse_guard="off"``, so a callback copies the
   discriminator's weights at the end of training, before the guard restores the best ones, and
   they are put back after ``fit``;
-- (reference) the same recipe fitted on the labelled rows only, as the book's notebook trains
-  (it has no unlabelled rows: its real batches are drawn from the undersampled labelled set);
+- with ``--labelled-only`` (off by default: slow), the same recipe fitted on the labelled rows only,
+  as the book's notebook trains (it has no unlabelled rows: its real batches are drawn from the
+  undersampled labelled set);
 - genfin's SGAN: ``SGANClassifier`` defaults (collapse guard and best-epoch selection on);
 - ``PseudoLabelClassifier`` around ``HistGradientBoostingClassifier`` (defaults);
 - scikit-learn's ``SelfTrainingClassifier`` around the same (defaults);
@@ -37,6 +38,7 @@ the last epoch over the best. Each epoch's test F1 and AUPRC are recorded too, f
 curves only (they choose nothing).
 
     python bench/semi_fraud.py [--data PATH] [--seeds 5] [--budgets 100 300 984] [--epochs 50]
+                               [--book-steps 5000] [--labelled-only]
 """
 
 from __future__ import annotations

@@ -257,3 +257,29 @@ def check_codes(codes: Any, latent_dim: int) -> np.ndarray:
 def is_positive_int(value: Any, minimum: int = 1) -> bool:
     """Whether ``value`` is an int (numpy ints too, bools not) of at least ``minimum``."""
     return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= minimum
+
+
+def check_rows_or_images(
+    X: Any, kind: str
+) -> tuple[str, np.ndarray, tuple[int, int] | None, list[str] | None]:
+    """Check the training input of an estimator that takes table rows or images.
+
+    ``kind="auto"`` decides from the input: a DataFrame or a 2-D array is tabular, a 3-D
+    ``(n, height, width)`` or 4-D ``(n, 1, height, width)`` array holds images (flattened images
+    need ``kind="image"``).
+
+    Returns
+    -------
+    tuple
+        ``(kind, rows, image_shape, feature_names)``: ``"tabular"`` or ``"image"``, the float32
+        rows (pixels in [0, 1] for images), ``(height, width)`` or None, and the column names of a
+        DataFrame or None.
+    """
+    if kind == "auto":
+        # np.asarray, not np.ndim: array-likes that only offer __array__ must work too.
+        is_image = not isinstance(X, pd.DataFrame) and np.asarray(X).ndim in (3, 4)
+        kind = "image" if is_image else "tabular"
+    if kind == "image":
+        rows, image_shape = check_images(X)
+        return kind, rows, image_shape, None
+    return kind, check_features(X), None, feature_names_of(X)

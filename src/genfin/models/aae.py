@@ -19,7 +19,7 @@ from genfin.models._validation import (
     check_features,
     check_images,
     check_is_fitted,
-    feature_names_of,
+    check_rows_or_images,
     is_positive_int,
 )
 from genfin.models.base import TorchEstimator
@@ -251,15 +251,7 @@ class AdversarialAutoencoder(TransformerMixin, TorchEstimator):
             The fitted estimator.
         """
         self._check_params()
-        kind = self.kind
-        if kind == "auto":
-            kind = "image" if not isinstance(X, pd.DataFrame) and np.asarray(X).ndim in (3, 4) else "tabular"
-        if kind == "image":
-            rows, self.image_shape_ = check_images(X)
-            self.feature_names_in_ = None
-        else:
-            rows, self.image_shape_ = check_features(X), None
-            self.feature_names_in_ = feature_names_of(X)
+        kind, rows, self.image_shape_, self.feature_names_in_ = check_rows_or_images(X, self.kind)
         if rows.shape[0] < 2:
             raise DataValidationError(f"fit needs at least 2 rows, got shape {rows.shape}", source="X")
         self.kind_, self.n_features_in_ = kind, int(rows.shape[1])

@@ -18,7 +18,7 @@ from genfin.models._validation import (
     check_features,
     check_images,
     check_is_fitted,
-    feature_names_of,
+    check_rows_or_images,
     is_positive_int,
 )
 from genfin.models.base import TorchEstimator
@@ -251,13 +251,6 @@ class GAN(TorchEstimator):
         except ValueError as exc:
             raise ValueError(f"{type(self).__name__}: tricks: {exc}") from None
 
-    def _resolve_kind(self, X: Any) -> str:
-        if self.kind != "auto":
-            return self.kind
-        if isinstance(X, pd.DataFrame):
-            return "tabular"
-        return "image" if np.asarray(X).ndim in (3, 4) else "tabular"
-
     def _check_y(self, y: Any, n_rows: int) -> np.ndarray | None:
         """Class indices of ``y`` (setting ``classes_`` and ``class_prior_``), or None without labels."""
         if y is None:
@@ -364,13 +357,7 @@ class GAN(TorchEstimator):
             The fitted estimator.
         """
         tricks = self._check_params()
-        kind = self._resolve_kind(X)
-        if kind == "image":
-            rows, image_shape = check_images(X)
-            names = None
-        else:
-            rows, image_shape = check_features(X), None
-            names = feature_names_of(X)
+        kind, rows, image_shape, names = check_rows_or_images(X, self.kind)
         if rows.shape[0] < 2:
             raise DataValidationError(
                 f"fit needs at least 2 rows, got {rows.shape[0]} sample(s) (shape {rows.shape})", source="X"

@@ -20,7 +20,7 @@ from genfin.models._validation import (
     check_features,
     check_images,
     check_is_fitted,
-    feature_names_of,
+    check_rows_or_images,
     is_positive_int,
 )
 from genfin.models.base import TorchEstimator
@@ -297,13 +297,6 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         if self.n_threads not in ("auto", None) and not is_positive_int(self.n_threads):
             self._reject("n_threads", "must be 'auto', None or a positive int")
 
-    def _resolve_kind(self, X: Any) -> str:
-        if self.kind != "auto":
-            return self.kind
-        if isinstance(X, pd.DataFrame):
-            return "tabular"
-        return "image" if np.asarray(X).ndim in (3, 4) else "tabular"
-
     def _check_y(self, y: Any, n_rows: int) -> np.ndarray:
         """Class indices of ``y`` with -1 for unlabelled rows; sets ``classes_``."""
         array = check_semi_supervised_labels(y, n_rows, owner=type(self).__name__)
@@ -406,13 +399,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             The fitted estimator.
         """
         self._check_params()
-        kind = self._resolve_kind(X)
-        if kind == "image":
-            rows, image_shape = check_images(X)
-            names = None
-        else:
-            rows, image_shape = check_features(X), None
-            names = feature_names_of(X)
+        kind, rows, image_shape, names = check_rows_or_images(X, self.kind)
         labels = self._check_y(y, rows.shape[0])
         self.kind_, self.image_shape_ = kind, image_shape
         self.n_features_in_, self.feature_names_in_ = int(rows.shape[1]), names

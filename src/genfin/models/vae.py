@@ -18,7 +18,7 @@ from genfin.models._validation import (
     check_features,
     check_images,
     check_is_fitted,
-    feature_names_of,
+    check_rows_or_images,
     is_positive_int,
 )
 from genfin.models.autoencoder import ReconstructionTask, train_reconstruction
@@ -360,14 +360,6 @@ class VAE(TransformerMixin, TorchEstimator):
         if self.n_threads is not None and not is_positive_int(self.n_threads):
             self._reject("n_threads", "must be None or a positive int")
 
-    def _resolve_kind(self, X: Any) -> str:
-        if self.kind != "auto":
-            return self.kind
-        if isinstance(X, pd.DataFrame):
-            return "tabular"
-        # np.asarray, not np.ndim: array-likes that only offer __array__ must work too.
-        return "image" if np.asarray(X).ndim in (3, 4) else "tabular"
-
     def _architecture(self) -> tuple[tuple[int, ...], int, str]:
         """Hidden sizes, latent size and output distribution: the hyperparameters, else the book's."""
         hidden, latent, output = _BOOK[self.kind_]
@@ -411,13 +403,7 @@ class VAE(TransformerMixin, TorchEstimator):
             The fitted estimator.
         """
         self._check_params()
-        kind = self._resolve_kind(X)
-        if kind == "image":
-            rows, image_shape = check_images(X)
-            names = None
-        else:
-            rows, image_shape = check_features(X), None
-            names = feature_names_of(X)
+        kind, rows, image_shape, names = check_rows_or_images(X, self.kind)
         if rows.shape[0] < 2:
             raise DataValidationError(
                 f"fit needs at least 2 rows, got {rows.shape[0]} sample(s) (shape {rows.shape})", source="X"
