@@ -64,6 +64,23 @@ class TorchEstimator(BaseEstimator):
         """Raise the error of a hyperparameter that breaks ``rule``, naming the estimator and the value."""
         raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
 
+    def _check_kind_and_sizes(self, kinds: tuple[str, ...], *, allow_no_hidden: bool = True) -> None:
+        """Check ``kind``, ``hidden_layer_sizes`` and ``latent_dim``, shared by the rows-or-images models."""
+        from genfin.models._validation import is_positive_int
+
+        if self.kind not in kinds:
+            self._reject("kind", f"must be one of {kinds}")
+        sizes = self.hidden_layer_sizes
+        if sizes is not None and (
+            isinstance(sizes, (int, np.integer, str))
+            or (not sizes and not allow_no_hidden)
+            or not all(map(is_positive_int, sizes))
+        ):
+            rule = "a sequence" if allow_no_hidden else "a non-empty sequence"
+            self._reject("hidden_layer_sizes", f"must be None or {rule} of positive ints")
+        if self.latent_dim is not None and not is_positive_int(self.latent_dim):
+            self._reject("latent_dim", "must be None or a positive int")
+
     #: Parameters that do not change what training computes: a checkpoint made with other values resumes.
     _RUN_INDEPENDENT_PARAMS: ClassVar[tuple[str, ...]] = ("verbose", "checkpoint_dir", "device", "n_threads")
 

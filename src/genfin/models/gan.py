@@ -220,15 +220,7 @@ class GAN(TorchEstimator):
         return max(_DEFAULT_EPOCHS, -(-_MIN_DEFAULT_STEPS // batches_per_epoch))
 
     def _check_params(self) -> GANTricks:
-        if self.kind not in _KINDS:
-            self._reject("kind", f"must be one of {_KINDS}")
-        if self.latent_dim is not None and not is_positive_int(self.latent_dim):
-            self._reject("latent_dim", "must be None or a positive int")
-        sizes = self.hidden_layer_sizes
-        if sizes is not None and (
-            isinstance(sizes, (int, np.integer, str)) or not sizes or not all(map(is_positive_int, sizes))
-        ):
-            self._reject("hidden_layer_sizes", "must be None or a non-empty sequence of positive ints")
+        self._check_kind_and_sizes(_KINDS, allow_no_hidden=False)
         if self.epochs is not None and not is_positive_int(self.epochs):
             self._reject("epochs", "must be None or a positive int")
         if not is_positive_int(self.batch_size):

@@ -325,15 +325,7 @@ class VAE(TransformerMixin, TorchEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _check_params(self) -> None:
-        if self.kind not in _KINDS:
-            self._reject("kind", f"must be one of {_KINDS}")
-        sizes = self.hidden_layer_sizes
-        if sizes is not None and (
-            isinstance(sizes, (int, np.integer, str)) or not all(map(is_positive_int, sizes))
-        ):
-            self._reject("hidden_layer_sizes", "must be None or a sequence of positive ints")
-        if self.latent_dim is not None and not is_positive_int(self.latent_dim):
-            self._reject("latent_dim", "must be None or a positive int")
+        self._check_kind_and_sizes(_KINDS)
         if self.activation not in ACTIVATION_NAMES:
             self._reject("activation", f"must be one of {ACTIVATION_NAMES}")
         if self.scaler not in SCALER_NAMES:
