@@ -45,6 +45,8 @@ def digits(tmp_path_factory):
     args = ["gan", "train", "--data", "sample", "--max-rows", "40", "--out", str(folder / "model"), *FAST]
     args += [
         "--conditional",
+        "--precision",
+        "bfloat16",
         "--samples-dir",
         str(folder / "epochs"),
         "--report",
@@ -57,6 +59,7 @@ def digits(tmp_path_factory):
 def test_train_on_digits_writes_model_grids_and_report(digits, tmp_path, capsys):
     model = load(digits / "model")
     assert isinstance(model, GAN) and model.kind_ == "image" and model.classes_ == list(range(10))
+    assert model.precision == "bfloat16"
     assert len(model.history_) == 1 and (digits / "epochs" / "samples_epoch_001.png").is_file()
     info = json.loads((digits / "model" / "training_data.json").read_text())
     assert info["kind"] == "image" and info["conditional"] and info["n_rows"] == 40
@@ -202,6 +205,7 @@ def test_tricks_are_parsed_and_described():
         (["--trick", "replay_buffer"], "--trick takes name=value"),
         (["--recipe", "magic"], "--recipe: expected one of genfin, book, plain"),
         (["--collapse", "panic"], "--collapse: expected one of warn, stop, ignore"),
+        (["--precision", "float16"], "--precision: expected one of float32, bfloat16"),
         (["--conditional", "--class", "1"], "cannot be conditional"),
         (["--report", "report.pdf"], "end its name in .html"),
     ],

@@ -85,6 +85,17 @@ def test_the_same_seed_gives_the_same_samples(ring_gan):
     pd.testing.assert_frame_equal(a.sample(20, random_state=0), b.sample(20, random_state=0))
 
 
+def test_bfloat16_training_is_reproducible_and_keeps_float32_weights():
+    images, labels = tiny_digits(32)
+    params = {"epochs": 2, "batch_size": 16, "latent_dim": 8, "precision": "bfloat16", "random_state": 1}
+    a = GAN(**params).fit(images, labels)
+    b = GAN(**params).fit(images, labels)
+    assert all(p.dtype == torch.float32 for p in a.module_.parameters())
+    np.testing.assert_array_equal(a.sample(8, random_state=0), b.sample(8, random_state=0))
+    float32 = GAN(**{**params, "precision": "float32"}).fit(images, labels)
+    assert not np.array_equal(a.sample(8, random_state=0), float32.sample(8, random_state=0))
+
+
 def test_fitting_leaves_global_random_state_alone():
     before = torch.get_rng_state()
     GAN(epochs=1, latent_dim=4, hidden_layer_sizes=(8,), random_state=0).fit(ring_of_gaussians(100, 0))
@@ -196,6 +207,7 @@ def test_a_checkpoint_of_another_run_is_refused(tmp_path):
         ({"tricks": {"soft_labels": 0.9}}, "no field"),
         ({"tricks": {"real_label": 2.0}}, "real_label"),
         ({"n_threads": 0}, "n_threads"),
+        ({"precision": "float16"}, "precision"),
         ({"hidden_layer_sizes": ()}, "hidden_layer_sizes"),
     ],
 )

@@ -121,3 +121,33 @@ def test_seeded_restores_the_callers_random_stream():
     assert torch.equal(torch.rand(2), expected)
     with seeded(1):
         assert torch.equal(torch.rand(2), inside)
+
+
+class DtypeTask(LineTask):
+    """Records the dtype a matrix product runs in during each step."""
+
+    def __init__(self):
+        super().__init__()
+        self.dtypes = []
+
+    def train_step(self, batch):
+        self.dtypes.append(self.net(batch).dtype)
+        return super().train_step(batch)
+
+
+def test_bfloat16_precision_runs_the_steps_under_autocast_and_keeps_float32_weights():
+    task = DtypeTask()
+    history = Trainer(task, epochs=2, precision="bfloat16").fit()
+    assert set(task.dtypes) == {torch.bfloat16}
+    assert task.net.weight.dtype == torch.float32
+    assert history[1]["loss"] < history[0]["loss"]
+    task = DtypeTask()
+    Trainer(task, epochs=1).fit()
+    assert set(task.dtypes) == {torch.float32}
+
+
+def test_an_unknown_precision_is_rejected_before_training():
+    task = LineTask()
+    with pytest.raises(ValueError, match="precision must be one of"):
+        Trainer(task, epochs=1, precision="float16")
+    assert float(task.net.weight.detach()) == 0.0

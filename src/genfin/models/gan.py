@@ -26,7 +26,7 @@ from genfin.models.registry import register
 from genfin.nn.gan import DCGANDiscriminator, DCGANGenerator, GANNetworks, MLPDiscriminator, MLPGenerator
 from genfin.training import Callback, Checkpoint, ProgressBar, Trainer, make_generators, seeded, torch_threads
 from genfin.training.collapse import CollapseDetector
-from genfin.training.device import fork_rng_seed
+from genfin.training.device import PRECISIONS, fork_rng_seed
 from genfin.training.gan_monitor import FixedNoise, mean_pairwise_distance, sliced_wasserstein_distance
 from genfin.training.gan_task import GANTask
 from genfin.training.gan_tricks import GANTricks, sample_latent
@@ -102,6 +102,11 @@ class GAN(TorchEstimator):
     n_threads : int, "auto" or None, default="auto"
         Torch threads while training and sampling: "auto" is 2 for images and 1 for rows; None
         leaves torch's setting alone.
+    precision : {"float32", "bfloat16"}, default="float32"
+        Arithmetic of the training steps. ``"bfloat16"`` is mixed precision (weights and losses
+        stay float32): on CPUs with native bfloat16 (AVX512-BF16 or AMX, recent Xeon and EPYC) the
+        DCGAN trains about 1.9 times as fast; elsewhere it is emulated and slower. Sampling is
+        always float32.
     checkpoint_dir : str or None, default=None
         Save the training state there after every epoch; a later ``fit`` with the same settings and
         data resumes from it.
@@ -188,6 +193,7 @@ class GAN(TorchEstimator):
         random_state: int | np.random.Generator | None = None,
         device: str = "auto",
         n_threads: int | str | None = "auto",
+        precision: str = "float32",
         checkpoint_dir: str | None = None,
         sample_dir: str | None = None,
         verbose: int = 0,
@@ -206,6 +212,7 @@ class GAN(TorchEstimator):
         self.random_state = random_state
         self.device = device
         self.n_threads = n_threads
+        self.precision = precision
         self.checkpoint_dir = checkpoint_dir
         self.sample_dir = sample_dir
         self.verbose = verbose
@@ -238,6 +245,8 @@ class GAN(TorchEstimator):
             self._reject("collapse", f"must be one of {_COLLAPSE}")
         if self.n_threads not in ("auto", None) and not is_positive_int(self.n_threads):
             self._reject("n_threads", "must be 'auto', None or a positive int")
+        if self.precision not in PRECISIONS:
+            self._reject("precision", f"must be one of {PRECISIONS}")
         try:
             return GANTricks.coerce(self.tricks)
         except ValueError as exc:
@@ -402,7 +411,12 @@ class GAN(TorchEstimator):
                     history = checkpoint.restore(task)
                 all_callbacks.append(checkpoint)
             self.history_ = Trainer(
-                task, epochs=self.n_epochs_, callbacks=all_callbacks, history=history
+                task,
+                epochs=self.n_epochs_,
+                callbacks=all_callbacks,
+                history=history,
+                precision=self.precision,
+                device=device,
             ).fit()
         average = task.average.module if task.average is not None else None
         self.module_ = GANNetworks(generator, discriminator, average).eval()

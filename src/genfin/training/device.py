@@ -45,6 +45,24 @@ def torch_threads(n_threads: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+PRECISIONS = ("float32", "bfloat16")
+
+
+def autocast(precision: str, device: torch.device | str = "cpu") -> contextlib.AbstractContextManager:
+    """A context that runs a block in ``precision``: float32 as written, or bfloat16 mixed precision.
+
+    bfloat16 uses torch's autocast: weights, optimiser state and losses stay float32, matrix
+    products and convolutions run in bfloat16. On a CPU with native bfloat16 instructions
+    (AVX512-BF16 or AMX) the book's DCGAN trains about 1.9 times as fast (bench/gan_speed.py); on
+    a CPU without them bfloat16 is emulated and slower than float32.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision == "float32":
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=torch.bfloat16)
+
+
 def make_generators(
     random_state: int | np.random.Generator | None,
 ) -> tuple[np.random.Generator, torch.Generator]:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from genfin.exceptions import GenfinError
+from genfin.training.device import autocast
 
 
 class TrainingDivergedError(GenfinError, FloatingPointError):
@@ -80,6 +81,11 @@ class Trainer:
         Called in order at each hook.
     history
         Epoch logs of an earlier run, when resuming; the loop continues after them.
+    precision
+        ``"float32"``, or ``"bfloat16"`` to run each training step under mixed-precision autocast
+        on ``device`` (validation and callbacks stay float32).
+    device
+        Where the task's tensors live; only autocast needs it.
 
     Attributes
     ----------
@@ -98,8 +104,13 @@ class Trainer:
         epochs: int,
         callbacks: Iterable[Callback] = (),
         history: list[dict[str, float]] | None = None,
+        precision: str = "float32",
+        device: torch.device | str = "cpu",
     ) -> None:
+        autocast(precision, device)  # rejects an unknown precision before any work
         self.task = task
+        self.precision = precision
+        self.device = device
         self.epochs = int(epochs)
         self.callbacks = list(callbacks)
         self.history: list[dict[str, float]] = list(history or [])
@@ -132,7 +143,8 @@ class Trainer:
         totals: dict[str, torch.Tensor] = {}
         n_rows = 0
         for self.batch_index, batch in enumerate(batches):
-            losses = self.task.train_step(batch)
+            with autocast(self.precision, self.device):
+                losses = self.task.train_step(batch)
             size = _batch_size(batch)
             for name, value in losses.items():
                 totals[name] = totals.get(name, 0.0) + value.detach() * size
