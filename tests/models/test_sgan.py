@@ -100,6 +100,30 @@ def test_unlabelled_rows_never_reach_the_class_loss(data, monkeypatch):
         assert np.isclose(labelled_rows, row).all(axis=1).any()
 
 
+def test_averaged_discriminator_is_the_saved_classifier(data, tmp_path):
+    X, _, y = data
+    plain = SGANClassifier(random_state=0, **FAST).fit(X, y)
+    averaged = SGANClassifier(random_state=0, average_discriminator=0.9, **FAST).fit(X, y)
+    # Same seed, same training: only the classifier's weights (the average) differ.
+    assert not np.array_equal(averaged.predict_proba(X), plain.predict_proba(X))
+    assert unlabelled_accuracy(averaged, data) > 0.6
+    averaged.save(tmp_path / "averaged")
+    loaded = genfin.load(tmp_path / "averaged")
+    np.testing.assert_array_equal(loaded.predict_proba(X), averaged.predict_proba(X))
+
+
+def test_class_weights_are_divided_out_of_the_probabilities(data):
+    X, _, y = data
+    model = SGANClassifier(random_state=0, class_weight={7: 4.0}, **FAST).fit(X, y)
+    assert model.class_weights_ == [1.0, 4.0, 1.0]
+    with torch.no_grad():
+        raw = model.module_(model._to_model_space(X.astype(np.float32))).double()
+    expected = torch.softmax(raw - torch.log(torch.tensor([1.0, 4.0], dtype=torch.float64)), dim=1)
+    np.testing.assert_allclose(model.predict_proba(X), expected.numpy(), rtol=1e-5)
+    # The tilt of the weights is gone: class 7 is predicted less often than by the raw logits.
+    assert (model.predict(X) == 7).sum() < (raw.argmax(1) == 1).sum()
+
+
 def test_same_seed_same_predictions(fitted, data):
     X, _, y = data
     again = SGANClassifier(random_state=0, **FAST).fit(X, y)

@@ -6,7 +6,7 @@ from torch import nn
 
 from genfin.nn import MLPGenerator, SGANDiscriminator, book_sgan_body, improved_gan_body
 from genfin.training import CollapseGuard, SGANTask, Trainer, seeded
-from genfin.training.sgan_task import frozen_batch_statistics, validation_scores
+from genfin.training.sgan_task import frozen_batch_statistics, unweighted_logits, validation_scores
 
 N_CLASSES = 3
 
@@ -166,10 +166,12 @@ def test_guard_rolls_back_with_smaller_learning_rates_then_stops():
     assert task.layer.weight.item() == 3.0 and history[-1]["best_epoch"] == 3
 
 
-def test_guard_off_trains_on_and_still_restores_the_best():
+def test_guard_off_trains_on_and_keeps_the_last_weights():
     task = ScriptedTask(COLLAPSE)
-    history = Trainer(task, epochs=10, callbacks=[CollapseGuard("val_score", action="off")]).fit()
-    assert len(history) == 10 and task.layer.weight.item() == 3.0
+    guard = CollapseGuard("val_score", action="off")
+    history = Trainer(task, epochs=10, callbacks=[guard]).fit()
+    assert len(history) == 10 and task.layer.weight.item() == 10.0
+    assert guard.best_epoch == 3 and history[-1]["best_epoch"] == 3
 
 
 def test_guard_breaks_ties_by_the_lower_loss_and_treats_nan_as_worst():
@@ -186,3 +188,28 @@ def test_guard_needs_its_metric():
     task = ScriptedTask([0.5])
     with pytest.raises(KeyError, match="val_auprc"):
         Trainer(task, epochs=1, callbacks=[CollapseGuard("val_auprc")]).fit()
+
+
+def test_averaged_discriminator_classifies_and_lags_the_trained_one():
+    task = _task("book", average_discriminator=0.9)
+    assert "averaged_discriminator" in task.modules and task.classifier is task.average.module
+    Trainer(task, epochs=2).fit()
+    trained = dict(task.discriminator.named_parameters())
+    averaged = dict(task.average.module.named_parameters())
+    assert all(not torch.equal(trained[n], averaged[n]) for n in trained)
+    with torch.no_grad():
+        expected = torch.softmax(task.average.module.eval()(task.X_val)[1][:, :N_CLASSES], dim=1)
+    torch.testing.assert_close(task.predict_proba(task.X_val), expected)
+    assert task.discriminator.training and not task.average.module.training
+    assert task.extra_state()["average_steps"] == task.average.steps > 0
+    with pytest.raises(ValueError, match="average_discriminator"):
+        _task("book", average_discriminator=1.0)
+
+
+def test_unweighted_logits_divide_the_weights_out_of_the_probabilities():
+    logits = torch.tensor([[0.0, 0.0], [1.0, -1.0]])
+    proba = torch.softmax(unweighted_logits(logits, torch.tensor([1.0, 3.0])), dim=1)
+    # p_k / w_k renormalised: [0.5, 0.5] -> [0.75, 0.25].
+    torch.testing.assert_close(proba[0], torch.tensor([0.75, 0.25]))
+    same = unweighted_logits(logits, torch.tensor([2.0, 2.0]))
+    torch.testing.assert_close(torch.softmax(same, 1), torch.softmax(logits, 1))

@@ -36,7 +36,7 @@ from genfin.nn.sgan import (
 from genfin.training import Callback, Checkpoint, ProgressBar, Trainer, make_generators, seeded, torch_threads
 from genfin.training.collapse_guard import ACTIONS, CollapseGuard
 from genfin.training.device import fork_rng_seed
-from genfin.training.sgan_task import FORMULATIONS, SGANTask
+from genfin.training.sgan_task import FORMULATIONS, SGANTask, unweighted_logits
 
 __all__ = ["SGANClassifier", "UNLABELLED"]
 
@@ -112,9 +112,14 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         every real class and ``1 / b`` for the fake class (``b`` the labelled batch size), which
         makes the class loss ``b / K`` times smaller than the real-or-fake loss; on the card data
         with 300 labels it learnt slowly and failed for one of two seeds, so it is not the default.
-        A dict maps class labels to weights (others 1). None: all 1.
+        A dict maps class labels to weights (others 1). None: all 1. The weights shape what the
+        network learns; predictions divide them back out (``class_weights_``).
     unsupervised_weight : float, default=1.0
         Weight of the real-or-fake loss beside the class loss.
+    average_discriminator : float, default=0.0
+        Decay of an exponential moving average of the discriminator's weights (Polyak averaging),
+        updated after every discriminator step; validation, checkpoint selection and prediction
+        then use the average. 0 classifies with the trained weights themselves.
     validation_fraction : float, default=0.2
         Share of each class's labelled rows held out for model selection (at least one per
         class). 0 uses every label for training and returns the last epoch.
@@ -124,7 +129,8 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
     collapse_guard : {"rollback", "stop", "off"}, default="rollback"
         What to do when the validation score has not reached its best for ``patience`` epochs:
         roll back to the best epoch with half the learning rates (at most 3 times, then stop),
-        stop, or train on. The best epoch is returned in every case.
+        or stop; either way the best epoch is returned. ``"off"``: train all ``epochs`` and
+        return the last one, as the book does (the validation scores are still recorded).
     patience : int, default=10
         Epochs without a new best that count as a collapse.
     random_state : int, numpy.random.Generator or None, default=None
@@ -163,7 +169,13 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         ``val_accuracy``, ``val_f1``, ``val_auprc``, ``best_epoch``, ``rolled_back``.
         :func:`genfin.plots.progress_figure` draws the validation curves.
     best_epoch_ : int
-        The 1-based epoch whose weights were returned.
+        The 1-based epoch whose weights were returned (the last one with ``collapse_guard="off"``
+        or without validation rows).
+    class_weights_ : list of float
+        The ``K + 1`` class weights of training (the fake class last). They are divided back out
+        of the predictions: ``predict_proba`` gives probabilities at the labelled rows' class
+        frequencies, not at the balanced prior the weights trained under, so ``predict`` does
+        not flag every borderline row as the rare class.
 
     Examples
     --------
@@ -210,6 +222,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         betas: tuple[float, float] = (0.5, 0.999),
         class_weight: str | dict[Any, float] | None = "balanced",
         unsupervised_weight: float = 1.0,
+        average_discriminator: float = 0.0,
         validation_fraction: float = 0.2,
         selection_metric: str = "auto",
         collapse_guard: str = "rollback",
@@ -236,6 +249,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         self.betas = betas
         self.class_weight = class_weight
         self.unsupervised_weight = unsupervised_weight
+        self.average_discriminator = average_discriminator
         self.validation_fraction = validation_fraction
         self.selection_metric = selection_metric
         self.collapse_guard = collapse_guard
@@ -280,6 +294,8 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
                 self._reject(name, "must be None or a number >= 0")
         if not _is_number(self.unsupervised_weight) or self.unsupervised_weight < 0:
             self._reject("unsupervised_weight", "must be a number >= 0")
+        if not _is_number(self.average_discriminator) or not 0 <= self.average_discriminator < 1:
+            self._reject("average_discriminator", "must be a number in [0, 1)")
         if not _is_number(self.validation_fraction) or not 0 <= self.validation_fraction < 1:
             self._reject("validation_fraction", "must be a number in [0, 1)")
         betas = self.betas
@@ -427,6 +443,8 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             "X_val": inputs[validation].to(device) if len(validation) else None,
             "y_val": as_labels(validation) if len(validation) else None,
         }
+        class_weights = self._class_weights(labels[training])
+        self.class_weights_ = class_weights.tolist()
         build_seed = fork_rng_seed(rng)
         with torch_threads(self._threads()), seeded(build_seed):
             module = self._build_module().to(device)
@@ -438,8 +456,9 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
                 labelled_batch_size=int(self.labelled_batch_size or self.batch_size),
                 formulation=self._formulation(),
                 feature_matching=self.feature_matching,
-                class_weights=self._class_weights(labels[training]),
+                class_weights=class_weights,
                 unsupervised_weight=float(self.unsupervised_weight),
+                average_discriminator=float(self.average_discriminator),
                 generator_lr=float(self.generator_lr),
                 discriminator_lr=float(self.discriminator_lr),
                 betas=(float(self.betas[0]), float(self.betas[1])),
@@ -467,8 +486,10 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             self.history_ = Trainer(
                 task, epochs=int(self.epochs), callbacks=all_callbacks, history=history
             ).fit()
-        self.best_epoch_ = guard.best_epoch if guard is not None else len(self.history_)
-        self.module_ = module.eval()
+        selected = guard is not None and self.collapse_guard != "off"
+        self.best_epoch_ = guard.best_epoch if selected else len(self.history_)
+        # The classifier is the averaged discriminator when there is one.
+        self.module_ = SGANNetworks(module.generator, task.classifier).eval()
         return self
 
     def _formulation(self) -> str:
@@ -501,7 +522,8 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         inputs = self._to_model_space(rows).to(self._device())
         module = self.module_.eval()
         with torch_threads(self._threads()), torch.inference_mode():
-            return torch.cat([module(chunk) for chunk in inputs.split(_CHUNK)]).cpu()
+            logits = torch.cat([module(chunk) for chunk in inputs.split(_CHUNK)]).cpu()
+        return unweighted_logits(logits, torch.tensor(self.class_weights_[: len(self.classes_)]))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability of each class in ``classes_`` order, shape (n, n_classes).
@@ -527,11 +549,14 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
     def _extra_saved_state(self) -> dict[str, Any]:
         return {
             "classes": self.classes_.tolist(),
+            "class_weights": self.class_weights_,
             "scaler": None if self.scaler_ is None else self.scaler_.to_dict(),
         }
 
     def _restore_extra_state(self, state: dict[str, Any]) -> None:
         self.classes_ = np.asarray(state["classes"], dtype=np.int64)
+        # Models saved before the weights were divided out of predictions used none.
+        self.class_weights_ = state.get("class_weights") or [1.0] * (len(self.classes_) + 1)
         if self.image_shape_ is not None:
             self.image_shape_ = tuple(int(s) for s in self.image_shape_)
         self.scaler_ = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])

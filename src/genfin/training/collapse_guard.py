@@ -6,7 +6,8 @@ with a validation metric: it snapshots the training state whenever the metric re
 and when the metric has stayed below that best for ``patience`` epochs it rolls training back to
 the snapshot (with smaller learning rates, so the run does not take the same path down again) or
 stops. Either way the best weights are restored when training ends, so the returned model is the
-best one seen.
+best one seen. Switched off, it only records the best epoch and leaves the last weights: what the
+book's recipe returns.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ class CollapseGuard(Callback):
     action
         ``"rollback"``: restore the best epoch's weights and optimiser moments, multiply the
         learning rates by ``lr_factor`` and continue; after ``max_rollbacks`` rollbacks, stop.
-        ``"stop"``: end training. ``"off"``: train on; the best epoch is still restored at the end.
+        ``"stop"``: end training. ``"off"``: train on and keep the last epoch's weights (the best
+        epoch is still recorded, in ``best_epoch`` and the logs).
     max_rollbacks
         Rollbacks before the guard stops training instead.
     lr_factor
@@ -157,7 +159,7 @@ class CollapseGuard(Callback):
                 group["lr"] = rate * self.lr_factor
 
     def on_fit_end(self, trainer: Trainer) -> None:  # noqa: D102
-        if self._snapshot is not None:
+        if self._snapshot is not None and self.action != "off":
             _restore_modules(trainer, self._snapshot)
 
 

@@ -38,9 +38,9 @@ from torch import nn
 
 from genfin.nn.sgan import SGANDiscriminator
 from genfin.training.gan_task import adam, frozen
-from genfin.training.gan_tricks import sample_latent
+from genfin.training.gan_tricks import AveragedCopy, sample_latent
 
-__all__ = ["FORMULATIONS", "SGANTask", "frozen_batch_statistics", "validation_scores"]
+__all__ = ["FORMULATIONS", "SGANTask", "frozen_batch_statistics", "unweighted_logits", "validation_scores"]
 
 FORMULATIONS = ("improved", "book")
 _CHUNK = 4_096
@@ -64,6 +64,19 @@ def frozen_batch_statistics(module: nn.Module) -> Iterator[nn.Module]:
     finally:
         for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
+
+
+def unweighted_logits(logits: torch.Tensor, class_weights: torch.Tensor) -> torch.Tensor:
+    """Class logits with the class weights of training divided back out of their probabilities.
+
+    A cross-entropy that weights class ``k`` by ``w_k`` is minimised by ``p_k`` proportional to
+    ``w_k`` times the class's probability at the labelled rows' class frequencies. Subtracting
+    ``log w_k`` from the logits undoes that tilt: balanced weights no longer push every
+    borderline row to the rare class, so ``argmax`` (``predict``) makes the decision the labelled
+    rows support rather than flagging far too many frauds. Equal weights change nothing, and for two
+    classes the ranking (AUPRC, ROC AUC) is unchanged.
+    """
+    return logits - torch.log(class_weights.to(logits.device, logits.dtype))
 
 
 def validation_scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
@@ -113,9 +126,15 @@ class SGANTask:
     class_weights
         ``K + 1`` weights per class index, the last one the fake class's (used by ``"book"``
         only). Each row's cross-entropy is multiplied by its class's weight, as Keras's
-        ``class_weight`` does.
+        ``class_weight`` does. Weighting class ``k`` by ``w_k`` is training under a class prior
+        tilted by ``w_k``; :meth:`predict_proba` divides it back out (see :func:`unweighted_logits`).
     unsupervised_weight
         Weight of the real-or-fake loss against the class loss.
+    average_discriminator
+        Decay of an exponential moving average of the discriminator's weights, updated after each
+        of its steps; 0 for none. With one, validation and :meth:`predict_proba` use the average
+        (Polyak averaging, as Salimans et al. classify with averaged weights): it smooths the
+        step-to-step swings of a classifier trained against a moving generator.
     generator_lr, discriminator_lr, betas
         Adam's settings (the book's: 2e-4, (0.5, 0.999)).
     random
@@ -145,6 +164,7 @@ class SGANTask:
         feature_matching: bool = True,
         class_weights: torch.Tensor | None = None,
         unsupervised_weight: float = 1.0,
+        average_discriminator: float = 0.0,
         generator_lr: float = 2e-4,
         discriminator_lr: float = 2e-4,
         betas: tuple[float, float] = (0.5, 0.999),
@@ -184,6 +204,12 @@ class SGANTask:
         self.random = random
         self.latent_dim = int(generator.latent_dim)
         self.modules: dict[str, nn.Module] = {"generator": generator, "discriminator": discriminator}
+        if not 0 <= average_discriminator < 1:
+            raise ValueError(f"average_discriminator must be in [0, 1), got {average_discriminator!r}")
+        self.average = AveragedCopy(discriminator, average_discriminator) if average_discriminator else None
+        if self.average is not None:
+            # A module of the task: checkpoints and the collapse guard's snapshots keep it too.
+            self.modules["averaged_discriminator"] = self.average.module
         self.optimizers = {
             "generator": adam(generator, generator_lr, betas),
             "discriminator": adam(discriminator, discriminator_lr, betas),
@@ -253,6 +279,8 @@ class SGANTask:
         optimizer.zero_grad(set_to_none=True)
         d_loss.backward()
         optimizer.step()
+        if self.average is not None:
+            self.average.update()
 
         # Feature matching aims at the real rows' mean features (unlabelled ones, as Salimans et al.).
         target = real_features[n_labelled:].detach().mean(0)
@@ -284,15 +312,23 @@ class SGANTask:
 
     # ------------------------------------------------------------------ validation
 
+    @property
+    def classifier(self) -> SGANDiscriminator:
+        """The discriminator that classifies: the averaged copy when there is one."""
+        return self.discriminator if self.average is None else self.average.module
+
     @torch.no_grad()
     def predict_proba(self, X: torch.Tensor) -> torch.Tensor:
         """Probabilities of the ``K`` real classes (the fake class dropped and the rest renormalised)."""
-        self.discriminator.eval()
+        classifier = self.classifier
+        was_training = classifier.training
+        classifier.eval()
         try:
-            logits = torch.cat([self.discriminator(chunk)[1] for chunk in X.split(_CHUNK)])
+            logits = torch.cat([classifier(chunk)[1] for chunk in X.split(_CHUNK)])
         finally:
-            self.discriminator.train()
-        return torch.softmax(logits[:, : self.discriminator.n_classes], dim=1)
+            classifier.train(was_training)
+        n_classes = self.discriminator.n_classes
+        return torch.softmax(unweighted_logits(logits[:, :n_classes], self.class_weights[:n_classes]), dim=1)
 
     def evaluate(self) -> dict[str, float]:
         """``val_loss`` (cross-entropy over the real classes), ``val_accuracy``, ``val_f1``, ``val_auprc``."""
@@ -307,9 +343,15 @@ class SGANTask:
 
     def extra_state(self) -> dict[str, Any]:
         """The task's random stream and torch's global one (dropout, noise layers), for exact resume."""
-        return {"random": self.random.get_state(), "global_random": torch.get_rng_state()}
+        return {
+            "random": self.random.get_state(),
+            "global_random": torch.get_rng_state(),
+            "average_steps": 0 if self.average is None else self.average.steps,
+        }
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
         """Inverse of :meth:`extra_state`."""
         self.random.set_state(state["random"])
         torch.set_rng_state(state["global_random"])
+        if self.average is not None:
+            self.average.steps = int(state.get("average_steps", 0))
