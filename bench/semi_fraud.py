@@ -16,7 +16,7 @@ comes first.
 Methods, on the same rows:
 
 - the book's SGAN recipe: ``SGANClassifier(formulation="book", class_weight="book",
-  feature_matching=False, collapse_guard="off")``, batch 64 (the book's half batch of 128) and as
+  feature_matching=False, collapse_guard="off", average_discriminator=0)``, batch 64 (the book's half batch of 128) and as
   many epochs as make the book's 5,000 steps (one book "epoch" is one step of 64 rows); the
   FINAL weights are scored (the book keeps no checkpoint; ``collapse_guard="off"`` returns the
   last epoch);
@@ -163,6 +163,7 @@ def book_model(seed: int, epochs: int) -> SGANClassifier:
         class_weight="book",
         feature_matching=False,
         collapse_guard="off",
+        average_discriminator=0.0,
         epochs=epochs,
         batch_size=BOOK_BATCH,
         labelled_batch_size=BOOK_BATCH,

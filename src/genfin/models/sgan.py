@@ -116,10 +116,13 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         network learns; predictions divide them back out (``class_weights_``).
     unsupervised_weight : float, default=1.0
         Weight of the real-or-fake loss beside the class loss.
-    average_discriminator : float, default=0.0
+    average_discriminator : float, default=0.99
         Decay of an exponential moving average of the discriminator's weights (Polyak averaging),
         updated after every discriminator step; validation, checkpoint selection and prediction
-        then use the average. 0 classifies with the trained weights themselves.
+        then use the average. 0 classifies with the trained weights themselves (the book).
+        Chosen on the card sample with seeds kept apart from the benchmark's (3 splits, 100 and
+        984 labels): test AUPRC 0.799 -> 0.856 at 100 labels and 0.875 -> 0.877 at 984; a decay
+        of 0.999 measured the same (0.855, 0.873).
     validation_fraction : float, default=0.2
         Share of each class's labelled rows held out for model selection (at least one per
         class). 0 uses every label for training and returns the last epoch.
@@ -222,7 +225,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         betas: tuple[float, float] = (0.5, 0.999),
         class_weight: str | dict[Any, float] | None = "balanced",
         unsupervised_weight: float = 1.0,
-        average_discriminator: float = 0.0,
+        average_discriminator: float = 0.99,
         validation_fraction: float = 0.2,
         selection_metric: str = "auto",
         collapse_guard: str = "rollback",
