@@ -30,7 +30,7 @@ def test_progress_figure_draws_both_scores_and_marks_the_best_epoch():
 def test_progress_figure_takes_an_explicit_best_epoch_and_metrics():
     fig = progress_figure(HISTORY, metrics=["val_f1"], best_epoch=5)
     labels = [line.get_label() for line in fig.axes[0].get_lines()]
-    assert "best epoch (5)" in labels and "AUPRC" not in labels
+    assert "returned epoch (5)" in labels and "AUPRC" not in labels
 
 
 def test_progress_figure_errors_name_the_problem():

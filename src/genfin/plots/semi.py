@@ -13,7 +13,13 @@ from genfin.plots._figure import FRAUD_COLOUR, GENUINE_COLOUR, NEUTRAL_COLOUR, n
 __all__ = ["progress_figure"]
 
 _COLOURS = {"val_f1": FRAUD_COLOUR, "val_auprc": GENUINE_COLOUR, "val_accuracy": "#2ca02c"}
-_LABELS = {"val_f1": "F1", "val_auprc": "AUPRC", "val_accuracy": "accuracy"}
+_LABELS = {
+    "val_f1": "F1",
+    "val_auprc": "AUPRC",
+    "val_accuracy": "accuracy",
+    "test_f1": "test F1",
+    "test_auprc": "test AUPRC",
+}
 
 
 def progress_figure(
@@ -36,7 +42,9 @@ def progress_figure(
     metrics
         Keys to draw, each a score in [0, 1].
     best_epoch
-        The 1-based epoch to mark; by default the last ``best_epoch`` in the history, if any.
+        The 1-based epoch the model was returned from (``SGANClassifier.best_epoch_``), marked
+        "returned epoch"; by default the last ``best_epoch`` in the history, if any, marked "best
+        epoch" (with ``collapse_guard="off"`` the model returns its last epoch, not that one).
     title
         Axes title.
 
@@ -68,13 +76,13 @@ def progress_figure(
     for epoch, logs in zip(epochs, history, strict=True):
         if logs.get("rolled_back"):
             ax.axvline(epoch + 0.5, color=NEUTRAL_COLOUR, linestyle=":", linewidth=1, label="rolled back")
+    marker = "returned epoch"
     if best_epoch is None:
         last = history[-1].get("best_epoch")
         best_epoch = int(last) if last is not None and math.isfinite(last) and last > 0 else None
+        marker = "best epoch"
     if best_epoch is not None:
-        ax.axvline(
-            best_epoch, color="#444444", linestyle="--", linewidth=1, label=f"best epoch ({best_epoch})"
-        )
+        ax.axvline(best_epoch, color="#444444", linestyle="--", linewidth=1, label=f"{marker} ({best_epoch})")
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
     ax.legend(unique.values(), unique.keys(), frameon=False, loc="lower right")
