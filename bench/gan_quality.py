@@ -351,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
 def report_from_csv(args: argparse.Namespace, argv: list[str] | None) -> int:
     """Rebuild the report from the per-run rows of earlier invocations (``--report-from``)."""
     results = pd.read_csv(args.report_from)
+    if "precision" in results:  # the runs' own precision, whatever --precision says now
+        args.precision = "/".join(sorted(set(results["precision"])))
     arms = [arm for arm in ARMS if arm in set(results["run"])]
     ablation_names = list(dict.fromkeys(r for r in results["run"] if r.startswith("defaults, ")))
     steps = sorted(results["steps"].unique())

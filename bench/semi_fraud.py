@@ -16,10 +16,10 @@ comes first.
 Methods, on the same rows:
 
 - the book's SGAN recipe: ``SGANClassifier(formulation="book", class_weight="book",
-  feature_matching=False, collapse_guard="off", average_discriminator=0)``, batch 64 (the book's half batch of 128) and as
-  many epochs as make the book's 5,000 steps (one book "epoch" is one step of 64 rows); the
-  FINAL weights are scored (the book keeps no checkpoint; ``collapse_guard="off"`` returns the
-  last epoch);
+  feature_matching=False, collapse_guard="off", average_discriminator=0)``, batch 64 (the book's
+  half batch of 128) and as many epochs as make the book's 5,000 steps (one book "epoch" is one
+  step of 64 rows); the FINAL weights are scored (the book keeps no checkpoint;
+  ``collapse_guard="off"`` returns the last epoch);
 - with ``--labelled-only`` (off by default: slow), the same recipe fitted on the labelled rows only,
   as the book's notebook trains (it has no unlabelled rows: its real batches are drawn from the
   undersampled labelled set);
