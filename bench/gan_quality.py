@@ -47,9 +47,10 @@ seeds, against the defaults on the same seeds; ``--ablation-tricks`` picks some.
         [--arms book,defaults] [--ablation] [--ablation-seeds 3] [--ablation-tricks a,b]
         [--n-fid 10000] [--threads 2] [--precision float32|bfloat16] [--out FILE]
 
-Per-run rows are appended to ``bench/results/gan_quality_runs_<steps>steps.csv`` as they finish
-(``--runs-csv`` to change); ``--report-from CSV`` rebuilds the report from such a file, e.g. after
-adding seeds with ``--first-seed``.
+Per-run rows are appended to ``bench/results/gan_quality_runs_<steps>steps[_<precision>].csv`` as
+they finish (``--runs-csv`` to change); a run already there (same steps, precision and ``--n-fid``)
+is read instead of repeated, so an interrupted benchmark resumes; ``--report-from CSV`` rebuilds
+the report from such a file, e.g. after adding seeds with ``--first-seed``.
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ def run_one(
         "steps": steps_per_epoch * args.epochs,
         "train_images": len(subset),
         "precision": args.precision,
+        "n_fid": args.n_fid,
         "wall_s": wall,
         "cpu_s": cpu,
         "load_1min": (load0 + os.getloadavg()[0]) / 2,
@@ -314,12 +316,24 @@ def main(argv: list[str] | None = None) -> int:
     runs_csv = Path(args.runs_csv or RESULTS / f"gan_quality_runs_{steps}steps{_suffix(args)}.csv")
 
     rows: list[dict] = []
+    # Runs already in the per-run file (same steps, precision and FID sample size) are read, not
+    # repeated: an interrupted benchmark resumes, and an ablation can reuse the arms' defaults.
+    done: dict[tuple[str, int], dict] = {}
+    if runs_csv.exists():
+        for row in pd.read_csv(runs_csv).to_dict("records"):
+            same = row.get("steps") == steps and row.get("precision", "float32") == args.precision
+            if same and row.get("n_fid", args.n_fid) == args.n_fid:
+                done[(row["run"], int(row["seed"]))] = row
 
     def record(row: dict) -> None:
         rows.append(row)
         pd.DataFrame([row]).to_csv(runs_csv, mode="a", header=not runs_csv.exists(), index=False)
 
     def go(name: str, tricks: GANTricks, seed: int) -> None:
+        if (name, seed) in done:
+            print(f"{name} seed {seed}: read from {runs_csv}", flush=True)
+            rows.append(done[(name, seed)])
+            return
         record(run_one(name, tricks, seed, train.images, args, steps_per_epoch, quality, classifier))
 
     for seed in range(args.first_seed, args.first_seed + args.seeds):
