@@ -327,7 +327,10 @@ def main(argv: list[str] | None = None) -> int:
 
     def record(row: dict) -> None:
         rows.append(row)
-        pd.DataFrame([row]).to_csv(runs_csv, mode="a", header=not runs_csv.exists(), index=False)
+        frame = pd.DataFrame([row])
+        if runs_csv.exists():  # an older file may lack a newer column: keep its layout
+            frame = frame.reindex(columns=pd.read_csv(runs_csv, nrows=0).columns)
+        frame.to_csv(runs_csv, mode="a", header=not runs_csv.exists(), index=False)
 
     def go(name: str, tricks: GANTricks, seed: int) -> None:
         if (name, seed) in done:
