@@ -276,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         "--precision",
         default="float32",
         choices=["float32", "bfloat16"],
-        help="training arithmetic of every run (GAN(precision=...)); bfloat16: ~1.9x faster with AVX512-BF16",
+        help="training arithmetic of every run (GAN(precision=...)); bfloat16: ~1.6x faster with AVX512-BF16",
     )
     parser.add_argument("--first-seed", type=int, default=0, help="the arms run seeds first .. first+seeds-1")
     parser.add_argument("--report-from", help="only rebuild the report from this per-run CSV")

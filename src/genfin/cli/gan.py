@@ -82,7 +82,7 @@ def train(
     precision: str = typer.Option(
         "float32",
         "--precision",
-        help="float32, or bfloat16 mixed precision (about 1.9x faster on CPUs with AVX512-BF16 or AMX).",
+        help="float32, or bfloat16 mixed precision (about 1.6x faster on CPUs with AVX512-BF16 or AMX).",
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No training progress."),
 ) -> None:

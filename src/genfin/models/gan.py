@@ -105,7 +105,7 @@ class GAN(TorchEstimator):
     precision : {"float32", "bfloat16"}, default="float32"
         Arithmetic of the training steps. ``"bfloat16"`` is mixed precision (weights and losses
         stay float32): on CPUs with native bfloat16 (AVX512-BF16 or AMX, recent Xeon and EPYC) the
-        DCGAN trains about 1.9 times as fast; elsewhere it is emulated and slower. Sampling is
+        DCGAN trains about 1.6 times as fast; elsewhere it is emulated and slower. Sampling is
         always float32.
     checkpoint_dir : str or None, default=None
         Save the training state there after every epoch; a later ``fit`` with the same settings and

@@ -53,7 +53,7 @@ def autocast(precision: str, device: torch.device | str = "cpu") -> contextlib.A
 
     bfloat16 uses torch's autocast: weights, optimiser state and losses stay float32, matrix
     products and convolutions run in bfloat16. On a CPU with native bfloat16 instructions
-    (AVX512-BF16 or AMX) the book's DCGAN trains about 1.9 times as fast (bench/gan_speed.py); on
+    (AVX512-BF16 or AMX) the book's DCGAN trains about 1.6 times as fast (bench/gan_speed.py); on
     a CPU without them bfloat16 is emulated and slower than float32.
     """
     if precision not in PRECISIONS:
