@@ -33,3 +33,11 @@ def machine_line() -> str:
     except (OSError, StopIteration):
         pass
     return f"machine: {model}, {os.cpu_count()} CPUs; date: {date.today()}"
+
+
+def load_average(digits: int = 1) -> str:
+    """The 1, 5 and 15 minute load averages ("n/a" where the system has none)."""
+    try:
+        return " / ".join(f"{x:.{digits}f}" for x in os.getloadavg())
+    except OSError:
+        return "n/a"

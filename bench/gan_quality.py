@@ -70,7 +70,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from _common import SHARED_DATA, machine_line
+from _common import SHARED_DATA, load_average, machine_line
 from genfin.data import load_mnist
 from genfin.evaluate.images import ImageQuality, load_mnist_classifier
 from genfin.models import GAN
@@ -117,11 +117,6 @@ ABLATION: dict[str, tuple[str, dict]] = {
         {"generator_loss_target": 1.0, "max_generator_steps": 3},
     ),
 }
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def calibrate(threads: int, n_steps: int = 5) -> float:

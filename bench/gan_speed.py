@@ -58,7 +58,7 @@ from datetime import datetime
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from _common import machine_line
+from _common import load_average, machine_line
 from genfin.nn.gan import DCGANDiscriminator, DCGANGenerator
 from genfin.training.device import autocast
 from genfin.training.gan_task import GANTask
@@ -87,11 +87,6 @@ class ContiguousDiscriminator(DCGANDiscriminator):
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """As ``DCGANDiscriminator.features``, in torch's default layout."""
         return self.body(x)
-
-
-def load_average() -> str:
-    """The 1, 5 and 15 minute load averages."""
-    return " / ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def mm_peak(

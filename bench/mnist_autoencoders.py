@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from _common import load_average
 from genfin.data import load_mnist
 from genfin.exceptions import DataValidationError
 from genfin.models.autoencoder import elementwise_error
@@ -102,13 +103,6 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
-
-
-def load_average() -> str:
-    try:
-        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
 
 
 def main(argv: list[str] | None = None) -> int:

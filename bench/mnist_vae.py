@@ -48,6 +48,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from _common import load_average
 from genfin.data import load_mnist
 from genfin.exceptions import DataValidationError
 from genfin.models import VAE
@@ -162,13 +163,6 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.release()}"
 
 
-def load_average() -> str:
-    try:
-        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "n/a"
-
-
 def variation_digits(labels: np.ndarray) -> list[int]:
     """Test image 0 (the book's seven) and the first test image of each other class, by class."""
     chosen = {int(labels[0]): 0}
@@ -215,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     X_test = torch.from_numpy(rows)
 
     started = datetime.now(UTC)
-    load_before = load_average()
+    load_before = load_average(2)
     print(
         f"MNIST {len(train_images)} train / {len(test_images)} test images, {epochs} epochs, batch "
         f"{args.batch_size}, {args.threads} thread(s), load average {load_before}",
@@ -243,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     scores = vae.score_samples(test_images)
     score_seconds = time.perf_counter() - wall0
     check_lines = book_loss_check(vae.module_, test_images, X_test)
-    load_mid = load_average()
+    load_mid = load_average(2)
 
     rows_2d = None
     if manifold_epochs > 0:
@@ -272,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         with Image.open(args.figures / name) as png:
             grey = png.convert("L")
         grey.save(args.figures / name, optimize=True)
-    load_after = load_average()
+    load_after = load_average(2)
 
     command = "python " + " ".join(shlex.quote(a) for a in [sys.argv[0], *(argv or sys.argv[1:])])
     hit = next((h for h in history if h["test_neg_elbo"] <= args.target), None)

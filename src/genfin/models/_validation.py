@@ -254,6 +254,11 @@ def check_codes(codes: Any, latent_dim: int) -> np.ndarray:
     return array
 
 
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a real number (Python or numpy int or float; bools not)."""
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
 def is_positive_int(value: Any, minimum: int = 1) -> bool:
     """Whether ``value`` is an int (numpy ints too, bools not) of at least ``minimum``."""
     return not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= minimum

@@ -19,6 +19,7 @@ from genfin.models._validation import (
     check_images,
     check_is_fitted,
     check_rows_or_images,
+    is_number,
     is_positive_int,
 )
 from genfin.models.base import TorchEstimator
@@ -234,7 +235,7 @@ class GAN(TorchEstimator):
             self._reject("batch_size", "must be a positive int")
         for name in ("generator_lr", "discriminator_lr"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            if not is_number(value) or not value > 0:
                 self._reject(name, "must be a number > 0")
         betas = self.betas
         if not (

@@ -18,7 +18,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import has_fit_parameter
 
 from genfin.models._semi import UNLABELLED, check_semi_supervised_labels
-from genfin.models._validation import check_is_fitted
+from genfin.models._validation import check_is_fitted, is_number, is_positive_int
 
 __all__ = ["PseudoLabelClassifier"]
 
@@ -117,15 +117,13 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         if not hasattr(self.estimator, "fit") or not hasattr(self.estimator, "predict_proba"):
             fail("estimator", "must be a classifier with fit and predict_proba")
-        if not _is_number(self.threshold) or not 0 < self.threshold <= 1:
+        if not is_number(self.threshold) or not 0 < self.threshold <= 1:
             fail("threshold", "must be a number in (0, 1]")
-        if not _is_number(self.true_label_weight) or not self.true_label_weight >= 1:
+        if not is_number(self.true_label_weight) or not self.true_label_weight >= 1:
             fail("true_label_weight", "must be a number >= 1")
-        if not _is_int(self.max_iter) or self.max_iter < 0:
+        if not is_positive_int(self.max_iter, minimum=0):
             fail("max_iter", "must be an int >= 0")
-        if self.max_new_per_iter is not None and (
-            not _is_int(self.max_new_per_iter) or self.max_new_per_iter < 1
-        ):
+        if self.max_new_per_iter is not None and not is_positive_int(self.max_new_per_iter):
             fail("max_new_per_iter", "must be None or a positive int")
         if self.sampling not in _SAMPLING:
             fail("sampling", f"must be one of {_SAMPLING}")
@@ -251,11 +249,3 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     if hasattr(X, "shape"):
         return X[rows]
     return [X[i] for i in rows]
-
-
-def _is_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-
-
-def _is_int(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, np.integer))

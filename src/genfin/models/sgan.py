@@ -21,6 +21,7 @@ from genfin.models._validation import (
     check_images,
     check_is_fitted,
     check_rows_or_images,
+    is_number,
     is_positive_int,
 )
 from genfin.models.base import TorchEstimator
@@ -289,29 +290,29 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             ):
                 self._reject(name, "must be None or a non-empty sequence of positive ints")
         for name in ("generator_lr", "discriminator_lr"):
-            if not _is_number(getattr(self, name)) or not getattr(self, name) > 0:
+            if not is_number(getattr(self, name)) or not getattr(self, name) > 0:
                 self._reject(name, "must be a number > 0")
         for name in ("input_noise", "hidden_noise"):
             value = getattr(self, name)
-            if value is not None and (not _is_number(value) or value < 0):
+            if value is not None and (not is_number(value) or value < 0):
                 self._reject(name, "must be None or a number >= 0")
-        if not _is_number(self.unsupervised_weight) or self.unsupervised_weight < 0:
+        if not is_number(self.unsupervised_weight) or self.unsupervised_weight < 0:
             self._reject("unsupervised_weight", "must be a number >= 0")
-        if not _is_number(self.average_discriminator) or not 0 <= self.average_discriminator < 1:
+        if not is_number(self.average_discriminator) or not 0 <= self.average_discriminator < 1:
             self._reject("average_discriminator", "must be a number in [0, 1)")
-        if not _is_number(self.validation_fraction) or not 0 <= self.validation_fraction < 1:
+        if not is_number(self.validation_fraction) or not 0 <= self.validation_fraction < 1:
             self._reject("validation_fraction", "must be a number in [0, 1)")
         betas = self.betas
         if not (
             isinstance(betas, (tuple, list))
             and len(betas) == 2
-            and all(_is_number(b) and 0 <= b < 1 for b in betas)
+            and all(is_number(b) and 0 <= b < 1 for b in betas)
         ):
             self._reject("betas", "must be two numbers in [0, 1)")
         weight = self.class_weight
         if not (weight is None or weight in _CLASS_WEIGHTS or isinstance(weight, dict)):
             self._reject("class_weight", f"must be one of {_CLASS_WEIGHTS}, a dict of class weights, or None")
-        if isinstance(weight, dict) and not all(_is_number(w) and w > 0 for w in weight.values()):
+        if isinstance(weight, dict) and not all(is_number(w) and w > 0 for w in weight.values()):
             self._reject("class_weight", "must map classes to numbers > 0")
         if self.n_threads not in ("auto", None) and not is_positive_int(self.n_threads):
             self._reject("n_threads", "must be 'auto', None or a positive int")
@@ -574,7 +575,3 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             # JSON keys are strings; the classes are ints.
             params["class_weight"] = {int(k): v for k, v in params["class_weight"].items()}
         return super()._from_saved(dataclasses.replace(saved, params=params))
-
-
-def _is_number(value: Any) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from genfin.exceptions import GenfinError
-from genfin.training.device import autocast
+from genfin.training.device import PRECISIONS, autocast
 
 
 class TrainingDivergedError(GenfinError, FloatingPointError):
@@ -107,7 +107,8 @@ class Trainer:
         precision: str = "float32",
         device: torch.device | str = "cpu",
     ) -> None:
-        autocast(precision, device)  # rejects an unknown precision before any work
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.task = task
         self.precision = precision
         self.device = device
