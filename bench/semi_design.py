@@ -1,19 +1,23 @@
-"""Design splits for SGANClassifier's averaged discriminator, kept apart from semi_fraud.py's seeds.
+"""Design splits for SGANClassifier's defaults, kept apart from semi_fraud.py's seeds.
 
-The choice of ``average_discriminator`` (0 = none, 0.99, 0.999) was made on these splits, seeds 10
-and up, never on ``bench/semi_fraud.py``'s seeds 0-4. Per seed one stratified 70/30 split of the
-card sample, labels drawn from the training split as ``semi_fraud.draw_labels`` does, the rest
-unlabelled; each variant is ``SGANClassifier(random_state=seed, average_discriminator=d)`` with
-every other setting at its default; gradient boosting on the labelled rows beside them. Printed:
-test AUPRC and the F1 of ``predict``, per run and as means per budget and variant.
+Choices of defaults (``average_discriminator``, ``n_members``, the collapse guard's settings) are
+made on these splits, seeds 10 and up, never on ``bench/semi_fraud.py``'s seeds 0-4. Per seed one
+stratified 70/30 split of the card sample, labels drawn from the training split as
+``semi_fraud.draw_labels`` does, the rest unlabelled; each variant is
+``SGANClassifier(random_state=seed, **variant)`` with every other setting at its default, a
+variant being ``name=value`` pairs joined by commas (values read as Python literals; ``default``
+sets nothing); gradient boosting on the labelled rows beside them. Printed: test AUPRC and the F1
+of ``predict``, per run and as means per budget and variant.
 
     OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE python bench/semi_design.py [--seeds 10 11 12]
-        [--budgets 100 984] [--decays 0 0.99 0.999] [--data PATH]
+        [--budgets 100 984] [--variants average_discriminator=0 average_discriminator=0.99 ...]
+        [--data PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import warnings
 from pathlib import Path
@@ -28,6 +32,20 @@ from genfin.models import SGANClassifier
 from semi_fraud import draw_labels, hgb
 
 
+def parse_variant(text: str) -> dict[str, object]:
+    """``"patience=20,collapse_guard='stop'"`` -> ``{"patience": 20, "collapse_guard": "stop"}``."""
+    if text == "default":
+        return {}
+    params = {}
+    for pair in text.split(","):
+        name, _, value = pair.partition("=")
+        try:
+            params[name.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            params[name.strip()] = value.strip()  # a bare word: a string
+    return params
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -35,7 +53,12 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[10, 11, 12])
     parser.add_argument("--budgets", type=int, nargs="+", default=[100, 984])
-    parser.add_argument("--decays", type=float, nargs="+", default=[0.0, 0.99, 0.999])
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=[f"average_discriminator={d}" for d in (0, 0.99, 0.999)],
+        help="each: name=value[,name=value...] of SGANClassifier parameters, or 'default'",
+    )
     args = parser.parse_args()
     if min(args.seeds) < 5:
         parser.error("seeds 0-4 are bench/semi_fraud.py's: design on other splits")
@@ -51,9 +74,9 @@ def main() -> None:
             y_semi = draw_labels(y_train, budget, seed)
             labelled = y_semi >= 0
             models = {"HistGradientBoosting, labels only": hgb(seed).fit(X_train[labelled], y_semi[labelled])}
-            for decay in args.decays:
-                model = SGANClassifier(random_state=seed, average_discriminator=decay)
-                models[f"SGAN, average_discriminator={decay:g}"] = model.fit(X_train, y_semi)
+            for variant in args.variants:
+                model = SGANClassifier(random_state=seed, **parse_variant(variant))
+                models[f"SGAN, {variant}"] = model.fit(X_train, y_semi)
             for name, model in models.items():
                 proba = model.predict_proba(X_test)[:, 1]
                 rows.append(

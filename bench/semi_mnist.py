@@ -20,9 +20,9 @@ Beside each SGAN run, on the same labels: the same discriminator trained on the 
 only (``unsupervised_weight=0``, fitted on the labelled images alone, 300 steps of 100) and a
 standardised logistic regression.
 
-``--init data`` applies Salimans et al.'s data-dependent initialisation of the weight-normalised
-layers (each layer's scale and bias set so that its pre-activations on 500 training images have
-mean 0 and variance 1), which genfin does not do; it is a bench-side experiment, off by default.
+``--checkpoint DIR`` saves every run's training state after each epoch under DIR; the same
+command run again resumes each run where it stopped (a run of hundreds of epochs can span
+sessions). ``--precision bfloat16`` trains under bfloat16 autocast.
 
     python bench/semi_mnist.py --measure                        # seconds per step and epoch
     python bench/semi_mnist.py --tune --labels 100 --lr 3e-3 1e-3 --epochs 2
@@ -65,7 +65,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--holdout", type=int, default=5_000, help="training images held out for validation")
-    parser.add_argument("--init", choices=("default", "data"), nargs="+", default=["default"])
+    parser.add_argument("--checkpoint", type=Path, default=None, help="folder to save and resume runs")
+    parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--tune", action="store_true", help="validation only: never score the test set")
     parser.add_argument("--measure", action="store_true", help="time 50 steps and stop")
@@ -139,23 +140,6 @@ class Monitor(Callback):
         self._log(trainer, f"epoch {int(logs['epoch'])}")
 
 
-class DataDependentInit(Callback):
-    """Salimans et al.'s initialisation of weight-normalised layers: pre-activations of mean 0, variance 1."""
-
-    @torch.no_grad()
-    def on_fit_start(self, trainer) -> None:  # noqa: D102
-        h = trainer.task.X_unlabelled[:500]
-        for layer in trainer.task.discriminator.body:
-            if isinstance(layer, torch.nn.Linear) and hasattr(layer, "parametrizations"):
-                pre = layer(h)
-                mean, std = pre.mean(0), pre.std(0) + 1e-6
-                layer.parametrizations.weight.original0.div_(std.view(-1, 1))
-                layer.bias.sub_(mean).div_(std)
-                h = layer(h)
-            elif isinstance(layer, torch.nn.ReLU):
-                h = layer(h)
-
-
 def sgan(lr: float, epochs: int, seed: int, threads: int, **params) -> SGANClassifier:
     """The image SGAN with the bench's settings."""
     return SGANClassifier(
@@ -176,7 +160,7 @@ def measure(args, X, y) -> None:
     """Seconds per step of the image SGAN at batch 100 + 100, and per epoch over the unlabelled pool."""
     held_out, pool, y_semi = split(y, 100, args.holdout, 0)
     monitor = Monitor(X[held_out], y[held_out], "measure", stop_after=50)
-    model = sgan(args.lr[0], 1, 0, args.threads)
+    model = sgan(args.lr[0], 1, 0, args.threads, precision=args.precision)
     tic, cpu = time.perf_counter(), time.process_time()
     try:
         model.fit(X[pool], y_semi, callbacks=[monitor])
@@ -184,7 +168,10 @@ def measure(args, X, y) -> None:
         pass
     wall, cpu = (time.perf_counter() - tic) / 50, (time.process_time() - cpu) / 50
     steps = len(pool) // BATCH
-    print(f"command: OMP_WAIT_POLICY=PASSIVE python bench/semi_mnist.py --measure --threads {args.threads}")
+    print(
+        "command: OMP_WAIT_POLICY=PASSIVE python bench/semi_mnist.py --measure "
+        f"--threads {args.threads} --precision {args.precision}"
+    )
     print(f"{machine_line()}; torch {torch.__version__} ({args.threads} threads); load {os.getloadavg()}")
     print(
         f"{wall:.3f} s wall and {cpu:.3f} s CPU per step (100 labelled + 100 unlabelled + 100 generated); "
@@ -209,15 +196,17 @@ def main() -> None:
         for n_labels in args.labels:
             held_out, pool, y_semi = split(y, n_labels, args.holdout, seed)
             labelled = np.flatnonzero(y_semi >= 0)
-            runs = [(f"SGAN lr {lr:g} init {init}", lr, init) for lr in args.lr for init in args.init]
-            for name, lr, init in runs:
+            for lr in args.lr:
+                name = f"SGAN lr {lr:g}" + (" bfloat16" if args.precision == "bfloat16" else "")
                 print(f"seed {seed}, {n_labels} labels, {name}:", flush=True)
                 monitor = Monitor(X[held_out], y[held_out], name, every=args.every, stop_after=args.max_steps)
-                callbacks = [DataDependentInit(), monitor] if init == "data" else [monitor]
-                model = sgan(lr, args.epochs, seed, args.threads)
+                folder = None
+                if args.checkpoint is not None:
+                    folder = args.checkpoint / f"seed{seed}_labels{n_labels}_lr{lr:g}_{args.precision}"
+                model = sgan(lr, args.epochs, seed, args.threads, checkpoint_dir=folder, precision=args.precision)
                 tic, cpu = time.perf_counter(), time.process_time()
                 try:
-                    model.fit(X[pool], y_semi, callbacks=callbacks)
+                    model.fit(X[pool], y_semi, callbacks=[monitor])
                 except Measured:  # --max-steps (tuning only): the run ends at the monitor's last log
                     pass
                 row = dict(
@@ -225,8 +214,9 @@ def main() -> None:
                     labels=n_labels,
                     method=name,
                     lr=lr,
-                    init=init,
-                    epochs=round(monitor.steps / (len(pool) // BATCH), 2),
+                    precision=args.precision,
+                    # A resumed run's history holds the epochs of earlier sessions too.
+                    epochs=len(getattr(model, "history_", ())) or round(monitor.steps / (len(pool) // BATCH), 2),
                     steps=monitor.steps,
                     wall_s=time.perf_counter() - tic,
                     cpu_s=time.process_time() - cpu,
@@ -306,7 +296,9 @@ def report(args, results: pd.DataFrame, load_start, started) -> None:
     print(
         f"command: OMP_WAIT_POLICY=PASSIVE python bench/semi_mnist.py{flags} --labels "
         f"{' '.join(map(str, args.labels))} --lr {lrs} --epochs {args.epochs} "
-        f"--seeds {args.seeds} --init {' '.join(args.init)} --threads {args.threads}"
+        f"--seeds {args.seeds} --threads {args.threads}"
+        + (f" --precision {args.precision}" if args.precision != "float32" else "")
+        + (f" --checkpoint {args.checkpoint}" if args.checkpoint else "")
         + (f" --max-steps {args.max_steps}" if args.max_steps else "")
         + (f" --every {args.every}" if args.every else "")
         + (" --no-baselines" if args.no_baselines else "")

@@ -219,3 +219,45 @@ def test_predict_checks_its_input(fitted):
         fitted.predict(np.zeros((2, 5)))
     with pytest.raises(NotFittedError):
         SGANClassifier().predict(np.zeros((2, 6)))
+
+
+def test_cross_fitted_members_each_validate_on_their_own_fold(data):
+    X, _, y = data
+    model = SGANClassifier(random_state=0, n_members=3, **{**FAST, "epochs": 3}).fit(X, y)
+    labels = model._check_y(y, len(y))
+    folds = model._validation_folds(labels, np.random.default_rng(0))
+    labelled = np.flatnonzero(y != -1)
+    # Every label validates exactly one member; every member validates on both classes.
+    np.testing.assert_array_equal(np.sort(np.concatenate(folds)), labelled)
+    assert all(set(labels[fold]) == {0, 1} for fold in folds)
+    assert len(model.member_histories_) == 3 and len(model.member_best_epochs_) == 3
+    assert model.history_ is model.member_histories_[0]
+    # The ensemble's probabilities are the mean of its members'.
+    inputs = model._to_model_space(X.astype(np.float32))
+    with torch.no_grad():
+        members = [torch.softmax(m(inputs).double(), dim=1) for m in model.module_.members]
+    np.testing.assert_allclose(model.predict_proba(X), torch.stack(members).mean(0).numpy(), rtol=1e-6)
+    assert unlabelled_accuracy(model, data) >= 0.8
+
+
+def test_cross_fitting_with_fewer_rows_than_members_still_validates_every_class(data):
+    X, _, y = data
+    few = y.copy()
+    few[np.flatnonzero(y == 7)[2:]] = -1  # two labelled rows of class 7, three members
+    model = SGANClassifier(n_members=3, random_state=0)
+    model._check_params()
+    labels = model._check_y(few, len(few))
+    folds = model._validation_folds(labels, np.random.default_rng(0))
+    assert all(set(labels[fold]) == {0, 1} for fold in folds)
+    # Each member still trains on a row of class 7.
+    rare = set(np.flatnonzero(labels == 1))
+    assert all(rare - set(fold) for fold in folds)
+
+
+def test_an_ensemble_saves_and_loads(data, tmp_path):
+    X, _, y = data
+    model = SGANClassifier(random_state=0, n_members=2, **{**FAST, "epochs": 2}).fit(X, y)
+    model.save(tmp_path / "ensemble")
+    loaded = genfin.load(tmp_path / "ensemble")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded.member_best_epochs_ == model.member_best_epochs_

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from genfin.nn import MLPGenerator, SGANDiscriminator, SGANNetworks, book_sgan_body, improved_gan_body
+from genfin.nn import MLPGenerator, SGANDiscriminator, SGANEnsemble, SGANNetworks, book_sgan_body, improved_gan_body
+from genfin.nn.sgan import NormalisedLinear
 
 
 def _discriminator(kind: str, separate_real_head: bool) -> SGANDiscriminator:
@@ -70,3 +71,55 @@ def test_bad_arguments_are_refused():
         SGANDiscriminator(book_sgan_body(4), 16, 1)
     with pytest.raises(ValueError, match="hidden_layer_sizes"):
         book_sgan_body(4, ())
+
+
+def test_normalised_linear_initialises_from_data_and_keeps_its_scale_fixed():
+    torch.manual_seed(0)
+    layer = NormalisedLinear(6, 4)
+    assert [name for name, _ in layer.named_parameters()] == ["direction", "bias"]  # scale: a buffer
+    x = 3 + 2 * torch.randn(500, 6)
+    out = layer.initialise(x)
+    torch.testing.assert_close(layer(x), out)
+    torch.testing.assert_close(out.mean(0), torch.zeros(4), atol=1e-5, rtol=0)
+    torch.testing.assert_close(out.std(0, unbiased=False), torch.ones(4), atol=1e-4, rtol=0)
+    # The weights' norms are the scales, whatever the directions' lengths.
+    weight = layer.direction * (layer.scale / layer.direction.norm(dim=1)).unsqueeze(1)
+    torch.testing.assert_close(weight.norm(dim=1), layer.scale)
+    assert isinstance(NormalisedLinear(6, 4, train_scale=True).scale, torch.nn.Parameter)
+
+
+def test_improved_body_puts_noise_after_the_relu_and_initialises_every_layer():
+    body = improved_gan_body(64, (32, 16, 8))
+    kinds = [type(m).__name__ for m in body]
+    assert kinds == [
+        "GaussianNoise", "NormalisedLinear", "ReLU", "GaussianNoise",
+        "NormalisedLinear", "ReLU", "GaussianNoise", "NormalisedLinear", "ReLU",
+    ]  # fmt: skip
+    discriminator = SGANDiscriminator(body, 8, 10, weight_normalised_head=True, feature_noise=0.5)
+    torch.manual_seed(0)
+    x = torch.rand(300, 64)
+    discriminator.initialise(x)
+    assert discriminator.training  # the mode is kept
+    pre_activation = body[1](x)
+    torch.testing.assert_close(pre_activation.std(0, unbiased=False), torch.ones(32), atol=1e-4, rtol=0)
+    with torch.no_grad():
+        logits = discriminator.class_head(discriminator.eval().features(x))
+    torch.testing.assert_close(logits.mean(0), torch.zeros(10), atol=1e-4, rtol=0)
+    # Features (what feature matching reads) carry no noise of their own in eval mode; the heads'
+    # feature noise acts in train mode only.
+    assert discriminator.feature_noise.std == 0.5
+
+
+def test_ensemble_stacks_its_members_logits():
+    torch.manual_seed(0)
+    members = [
+        SGANNetworks(MLPGenerator(10, 29, (16,), batch_norm=True), _discriminator("book", True)).eval()
+        for _ in range(3)
+    ]
+    ensemble = SGANEnsemble(members)
+    x = torch.randn(5, 29)
+    stacked = ensemble(x)
+    assert stacked.shape == (3, 5, 2)
+    torch.testing.assert_close(stacked[1], members[1](x))
+    with pytest.raises(ValueError, match="at least 2"):
+        SGANEnsemble(members[:1])

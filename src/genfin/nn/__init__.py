@@ -12,7 +12,7 @@ from genfin.nn.gan import (
     MLPDiscriminator,
     MLPGenerator,
 )
-from genfin.nn.sgan import SGANDiscriminator, SGANNetworks, book_sgan_body, improved_gan_body
+from genfin.nn.sgan import SGANDiscriminator, SGANEnsemble, SGANNetworks, book_sgan_body, improved_gan_body
 from genfin.nn.vae import VariationalAutoencoder
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "MLPDiscriminator",
     "MLPGenerator",
     "SGANDiscriminator",
+    "SGANEnsemble",
     "SGANNetworks",
     "VariationalAutoencoder",
     "book_sgan_body",
