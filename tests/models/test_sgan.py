@@ -143,7 +143,8 @@ def test_save_then_load_gives_the_same_predictions(fitted, data, tmp_path):
 
 
 class Sabotage(Callback):
-    """Flip the class head's weights once, before (1-based) ``epoch``: the classifier collapses."""
+    """Before (1-based) ``epoch``, flip the class head's weights and stop learning: the classifier collapses
+    and stays collapsed (on these easy blobs it would otherwise recover within an epoch)."""
 
     def __init__(self, epoch):
         self.epoch = epoch
@@ -152,6 +153,9 @@ class Sabotage(Callback):
         if trainer.epoch + 1 == self.epoch:
             with torch.no_grad():
                 trainer.task.discriminator.class_head.weight.mul_(-1)
+            for optimizer in trainer.task.optimizers.values():
+                for group in optimizer.param_groups:
+                    group["lr"] = 0.0
 
 
 @pytest.mark.parametrize("guard", ["stop", "rollback"])

@@ -184,6 +184,19 @@ def test_guard_breaks_ties_by_the_lower_loss_and_treats_nan_as_worst():
     assert guard.best_epoch == 3
 
 
+def test_guard_acts_on_a_fall_not_on_a_tie_that_loses_on_the_tie_breaker():
+    # The metric sits at its best (AUPRC 1 with one validation fraud) while the loss wanders: no fall.
+    task = ScriptedTask([1.0] * 6 + [0.5, 0.5])
+    losses = iter([0.5, 0.1, 0.3, 0.4, 0.2, 0.6, 0.9, 0.9])
+    original = task.evaluate
+    task.evaluate = lambda: {**original(), "val_loss": next(losses)}
+    guard = CollapseGuard("val_score", patience=2, action="stop")
+    history = Trainer(task, epochs=8, callbacks=[guard]).fit()
+    assert guard.best_epoch == 2  # the tie with the lowest loss
+    assert len(history) == 8  # epochs 3-6 did not fall; 7 and 8 did, and then it stops
+    assert guard.rollback_epochs == [] and task.layer.weight.item() == 2.0
+
+
 def test_guard_needs_its_metric():
     task = ScriptedTask([0.5])
     with pytest.raises(KeyError, match="val_auprc"):

@@ -79,8 +79,8 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
 
     A stratified share of the labelled rows (``validation_fraction``) is held out; after every
     epoch the model is scored on it, the best epoch's weights are kept, and the collapse guard
-    rolls back or stops training when the score has fallen for ``patience`` epochs. The returned
-    model is the best one seen.
+    rolls back or stops training when the score has stayed below its best for ``patience``
+    epochs. The returned model is the best one seen.
 
     Parameters
     ----------
@@ -146,12 +146,13 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         Validation score that picks the best epoch; ``"auto"``: AUPRC of the positive class for
         two classes, accuracy for more.
     collapse_guard : {"rollback", "stop", "off"}, default="rollback"
-        What to do when the validation score has not reached its best for ``patience`` epochs:
+        What to do when the validation score has stayed below its best for ``patience`` epochs:
         roll back to the best epoch with half the learning rates (at most 3 times, then stop),
         or stop; either way the best epoch is returned. ``"off"``: train all ``epochs`` and
         return the last one, as the book does (the validation scores are still recorded).
     patience : int, default=10
-        Epochs without a new best that count as a collapse.
+        Epochs in a row below the best score that count as a collapse (epochs at the best score
+        whose validation loss is higher do not count; the loss only breaks ties between epochs).
     random_state : int, numpy.random.Generator or None, default=None
         Seeds the split, the weights and every random draw; the same integer gives the same model.
     device : str, default="auto"

@@ -38,8 +38,9 @@ class CollapseGuard(Callback):
         Key of a lower-is-better metric (e.g. ``"val_loss"``) that decides between epochs with the
         same ``monitor`` value: on a few validation rows accuracy ties often.
     patience
-        Epochs without a new best (counted from the best epoch or the last rollback) that count
-        as a collapse.
+        Epochs in a row with ``monitor`` below its best (counted from the best epoch or the last
+        rollback) that count as a collapse. Epochs at the best value that lose only on the
+        tie-breaker do not count: the metric has not fallen.
     action
         ``"rollback"``: restore the best epoch's weights and optimiser moments, multiply the
         learning rates by ``lr_factor`` and continue; after ``max_rollbacks`` rollbacks, stop.
@@ -136,8 +137,7 @@ class CollapseGuard(Callback):
                     {"best": self.best, "key": list(key), "epoch": epoch, "state": self._snapshot},
                 )
         elif self.action != "off":
-            since = epoch - max(self.best_epoch, *self.rollback_epochs, 0)
-            if since >= self.patience:
+            if self._epochs_fallen(trainer.history) >= self.patience:
                 if self.action == "rollback" and len(self.rollback_epochs) < self.max_rollbacks:
                     self._roll_back(trainer)
                     self.rollback_epochs.append(epoch)
@@ -145,6 +145,21 @@ class CollapseGuard(Callback):
                 else:
                     trainer.stop_training = True
         logs["best_epoch"] = float(self.best_epoch)
+
+    def _epochs_fallen(self, history: list[dict[str, float]]) -> int:
+        """Epochs in a row, up to this one, whose metric is below the best (since the best or a rollback).
+
+        An epoch that equals the best value but loses on the tie-breaker has not fallen: on a few
+        validation rows the metric often sits at its best (AUPRC 1 with one validation fraud)
+        while the loss wanders, and rolling back then would undo training that did no harm.
+        """
+        start = max(self.best_epoch, *self.rollback_epochs, 0)
+        fallen = 0
+        for logs in reversed(history):
+            if int(logs["epoch"]) <= start or self._key(logs)[0] >= self.best:
+                break
+            fallen += 1
+        return fallen
 
     def _roll_back(self, trainer: Trainer) -> None:
         """Put the best epoch's weights and optimiser moments back, with smaller learning rates."""
