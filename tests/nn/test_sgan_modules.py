@@ -1,7 +1,14 @@
 import pytest
 import torch
 
-from genfin.nn import MLPGenerator, SGANDiscriminator, SGANEnsemble, SGANNetworks, book_sgan_body, improved_gan_body
+from genfin.nn import (
+    MLPGenerator,
+    SGANDiscriminator,
+    SGANEnsemble,
+    SGANNetworks,
+    book_sgan_body,
+    improved_gan_body,
+)
 from genfin.nn.sgan import NormalisedLinear
 
 

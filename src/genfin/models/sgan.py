@@ -483,8 +483,6 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             if len(folds) > 1:
                 # Each member its own streams, drawn from the estimator's in order.
                 rng, random = make_generators(fork_rng_seed(rng))
-                if self.verbose:
-                    print(f"SGAN member {index + 1} of {len(folds)}", flush=True)
             networks, history, best_epoch = self._fit_member(
                 inputs, labels, labelled, validation, class_weights, rng, random, callbacks, index
             )
@@ -578,7 +576,10 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
                 )
                 all_callbacks.append(guard)
             if self.verbose:
-                all_callbacks.append(ProgressBar())
+                n_members = int(self.n_members)
+                all_callbacks.append(
+                    ProgressBar(prefix=f"member {index + 1}/{n_members}, " if n_members > 1 else "")
+                )
             history = None
             if folder is not None:
                 fingerprint = self._run_fingerprint(inputs, labels, validation, n_classes=len(self.classes_))

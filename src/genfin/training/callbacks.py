@@ -63,11 +63,14 @@ class ProgressBar(Callback):
     ----------
     refresh_every
         Update the shown loss every this many batches; reading a loss costs a device sync.
+    prefix
+        Text before "epoch" on the bar and the lines (e.g. ``"member 2/5, "`` for one of several runs).
     """
 
-    def __init__(self, *, refresh_every: int = 20, file: Any = None) -> None:
+    def __init__(self, *, refresh_every: int = 20, file: Any = None, prefix: str = "") -> None:
         self.refresh_every = refresh_every
         self.file = file
+        self.prefix = prefix
         self._bar: Any = None
 
     def on_epoch_start(self, trainer: Trainer) -> None:  # noqa: D102
@@ -75,7 +78,7 @@ class ProgressBar(Callback):
 
         self._bar = tqdm(
             total=trainer.n_batches,
-            desc=f"epoch {trainer.epoch + 1}/{trainer.epochs}",
+            desc=f"{self.prefix}epoch {trainer.epoch + 1}/{trainer.epochs}",
             unit="batch",
             leave=False,
             file=self.file or sys.stderr,
@@ -93,7 +96,7 @@ class ProgressBar(Callback):
         self._bar.close()
         shown = ", ".join(f"{k} {v:.4g}" for k, v in logs.items() if k not in ("epoch", "seconds"))
         print(
-            f"epoch {trainer.epoch + 1}/{trainer.epochs}: {shown} ({logs['seconds']:.1f} s)",
+            f"{self.prefix}epoch {trainer.epoch + 1}/{trainer.epochs}: {shown} ({logs['seconds']:.1f} s)",
             file=self.file or sys.stderr,
         )
 
