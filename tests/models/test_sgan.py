@@ -76,8 +76,8 @@ def test_history_and_best_epoch(fitted):
     assert len(history) == FAST["epochs"]
     for key in ("d_loss", "g_loss", "supervised_loss", "val_f1", "val_auprc", "val_accuracy", "best_epoch"):
         assert key in history[-1]
-    best = max(h["val_auprc"] for h in history)
-    assert history[fitted.best_epoch_ - 1]["val_auprc"] == best
+    best = max(h["val_f1"] for h in history)
+    assert history[fitted.best_epoch_ - 1]["val_f1"] == best
     assert (fitted.n_labelled_, fitted.n_validation_, fitted.n_unlabelled_) == (16, 4, 380)
 
 
@@ -164,13 +164,13 @@ def test_collapse_guard_returns_the_best_checkpoint(data, guard):
     model = SGANClassifier(random_state=0, collapse_guard=guard, patience=2, **FAST)
     model.fit(X, y, callbacks=[Sabotage(epoch=5)])
     history = model.history_
-    assert history[4]["val_auprc"] < history[3]["val_auprc"]  # the collapse happened
+    assert history[4]["val_f1"] < history[3]["val_f1"]  # the collapse happened
     if guard == "stop":
         assert len(history) < FAST["epochs"] and model.best_epoch_ <= 4
     else:
         assert any(h["rolled_back"] for h in history)
     # The returned weights are those of the best epoch seen, not the collapsed ones.
-    assert history[model.best_epoch_ - 1]["val_auprc"] == max(h["val_auprc"] for h in history)
+    assert history[model.best_epoch_ - 1]["val_f1"] == max(h["val_f1"] for h in history)
     assert unlabelled_accuracy(model, data) >= 0.8
 
 
