@@ -64,6 +64,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--lr", type=float, nargs="+", default=[3e-3], help="Adam's rate, both players")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--first-seed", type=int, default=0, help="the first of the seeds run")
     parser.add_argument("--holdout", type=int, default=5_000, help="training images held out for validation")
     parser.add_argument("--checkpoint", type=Path, default=None, help="folder to save and resume runs")
     parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
@@ -219,7 +220,7 @@ def main() -> None:
     load_start = os.getloadavg()
     started = time.perf_counter()
     rows = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         for n_labels in args.labels:
             held_out, pool, y_semi = split(y, n_labels, args.holdout, seed)
             labelled = np.flatnonzero(y_semi >= 0)
@@ -329,6 +330,7 @@ def report(args, results: pd.DataFrame, load_start, started) -> None:
         f"command: OMP_WAIT_POLICY=PASSIVE python bench/semi_mnist.py{flags} --labels "
         f"{' '.join(map(str, args.labels))} --lr {lrs} --epochs {args.epochs} "
         f"--seeds {args.seeds} --threads {args.threads}"
+        + (f" --first-seed {args.first_seed}" if args.first_seed else "")
         + (f" --precision {args.precision}" if args.precision != "float32" else "")
         + (f" --checkpoint {args.checkpoint}" if args.checkpoint else "")
         + (f" --max-steps {args.max_steps}" if args.max_steps else "")

@@ -214,6 +214,10 @@ def test_errors_before_any_work(data):
         model.fit(X, y + 0.5)
     with pytest.raises(ValueError, match="collapse_guard"):
         SGANClassifier(collapse_guard="maybe").fit(X, y)
+    with pytest.raises(ValueError, match="precision"):
+        SGANClassifier(precision="float16").fit(X, y)
+    with pytest.raises(ValueError, match="n_members"):
+        SGANClassifier(n_members=0).fit(X, y)
     with pytest.raises(ValueError, match="not among the labelled classes"):
         SGANClassifier(**{**FAST, "epochs": 1, "class_weight": {5: 2.0}}).fit(X, y)
 
@@ -265,3 +269,10 @@ def test_an_ensemble_saves_and_loads(data, tmp_path):
     loaded = genfin.load(tmp_path / "ensemble")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     assert loaded.member_best_epochs_ == model.member_best_epochs_
+
+
+def test_bfloat16_training_still_learns(data):
+    X, _, y = data
+    model = SGANClassifier(random_state=0, precision="bfloat16", **FAST).fit(X, y)
+    assert unlabelled_accuracy(model, data) >= 0.8
+    assert model.predict_proba(X).dtype == np.float64  # prediction is not in bfloat16
