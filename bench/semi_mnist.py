@@ -176,7 +176,7 @@ def measure(args, X, y) -> None:
         "command: OMP_WAIT_POLICY=PASSIVE python bench/semi_mnist.py --measure "
         f"--threads {args.threads} --precision {args.precision}"
     )
-    print(f"{machine_line()}; torch {torch.__version__} ({args.threads} threads); load {os.getloadavg()}")
+    print(f"{machine_line()}; torch {torch.__version__} (threads: {args.threads}); load {os.getloadavg()}")
     print(
         f"{wall:.3f} s wall and {cpu:.3f} s CPU per step (100 labelled + 100 unlabelled + 100 generated); "
         f"{steps} steps per epoch: {wall * steps:.0f} s wall, {cpu * steps:.0f} s CPU per epoch"
@@ -339,7 +339,7 @@ def report(args, results: pd.DataFrame, load_start, started) -> None:
         + (f" --tag {args.tag}" if args.tag else "")
     )
     print(
-        f"{machine_line()}; torch {torch.__version__} ({args.threads} threads), "
+        f"{machine_line()}; torch {torch.__version__} (threads: {args.threads}), "
         f"scikit-learn {sklearn.__version__}"
     )
     print(

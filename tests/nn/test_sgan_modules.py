@@ -112,9 +112,14 @@ def test_improved_body_puts_noise_after_the_relu_and_initialises_every_layer():
     with torch.no_grad():
         logits = discriminator.class_head(discriminator.eval().features(x))
     torch.testing.assert_close(logits.mean(0), torch.zeros(10), atol=1e-4, rtol=0)
-    # Features (what feature matching reads) carry no noise of their own in eval mode; the heads'
-    # feature noise acts in train mode only.
-    assert discriminator.feature_noise.std == 0.5
+    # The last noise acts between the features (what feature matching reads) and the heads.
+    quiet = SGANDiscriminator(
+        improved_gan_body(64, (32, 16, 8), input_noise=0.0, hidden_noise=0.0), 8, 10, feature_noise=0.5
+    ).train()
+    h = quiet.features(x)
+    assert torch.equal(h, quiet.features(x))
+    assert not torch.equal(quiet.heads(h)[1], quiet.heads(h)[1])
+    assert torch.equal(quiet.eval().heads(h)[1], quiet.heads(h)[1])
 
 
 def test_ensemble_stacks_its_members_logits():
