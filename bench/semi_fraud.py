@@ -117,31 +117,38 @@ def draw_labels(y_train: np.ndarray, budget: int, seed: int) -> np.ndarray:
 
 
 class TestCurve(Callback):
-    """Test F1 and AUPRC every ``every`` epochs and at the end (for the curves only; they choose nothing)."""
+    """Test F1 and AUPRC every ``every`` epochs and at the end (for the curves only; they choose nothing).
+
+    One curve per member: with several members the loop trains them in turn, and each fit
+    starts a new curve (``self.curves``: member by member, dicts of ``epochs``, ``f1``, ``auprc``).
+    """
 
     def __init__(
         self, model: SGANClassifier, X_test: pd.DataFrame, y_test: np.ndarray, every: int = 1
     ) -> None:
         self.model, self.X_test, self.y_test, self.every = model, X_test, y_test, int(every)
-        self.epochs: list[int] = []
-        self.f1: list[float] = []
-        self.auprc: list[float] = []
+        self.curves: list[dict[str, list[float]]] = []
         self._inputs: torch.Tensor | None = None
 
     def _score(self, trainer) -> None:
         if self._inputs is None:  # the scaler exists once fit has started
             self._inputs = self.model._to_model_space(self.X_test.to_numpy(np.float32))
         proba = trainer.task.predict_proba(self._inputs).numpy()
-        self.epochs.append(len(trainer.history))
-        self.f1.append(float(f1_score(self.y_test, proba.argmax(1), zero_division=0)))
-        self.auprc.append(float(average_precision_score(self.y_test, proba[:, 1])))
+        curve = self.curves[-1]
+        curve["epochs"].append(len(trainer.history))
+        curve["f1"].append(float(f1_score(self.y_test, proba.argmax(1), zero_division=0)))
+        curve["auprc"].append(float(average_precision_score(self.y_test, proba[:, 1])))
+
+    def on_fit_start(self, trainer) -> None:  # noqa: D102
+        self.curves.append({"epochs": [], "f1": [], "auprc": []})
 
     def on_epoch_end(self, trainer, logs) -> None:  # noqa: D102
         if int(logs["epoch"]) % self.every == 0:
             self._score(trainer)
 
     def on_fit_end(self, trainer) -> None:  # noqa: D102
-        if not self.epochs or self.epochs[-1] != len(trainer.history):
+        epochs = self.curves[-1]["epochs"]
+        if not epochs or epochs[-1] != len(trainer.history):
             self._score(trainer)  # the last weights: the guard has not restored the best ones yet
 
 
@@ -176,9 +183,9 @@ def hgb(seed: int) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(random_state=seed)
 
 
-def val_ratios(model: SGANClassifier, returned_epoch: int) -> dict[str, float]:
-    """Validation F1 of the returned epoch and of the last epoch, each over the best of any epoch."""
-    f1 = np.array([h["val_f1"] for h in model.history_])
+def member_ratios(history: list[dict], returned_epoch: int, curve: dict[str, list]) -> dict[str, float]:
+    """One SGAN's validation F1 of the returned and the last epoch over its best, and its test F1 curve."""
+    f1 = np.array([h["val_f1"] for h in history])
     best = float(f1.max())
     returned, last = float(f1[returned_epoch - 1]), float(f1[-1])
     return {
@@ -190,7 +197,9 @@ def val_ratios(model: SGANClassifier, returned_epoch: int) -> dict[str, float]:
         "ratio_last": last / best if best > 0 else math.nan,
         "returned_epoch": returned_epoch,
         "epochs_run": len(f1),
-        "rollbacks": int(sum(h.get("rolled_back", 0) for h in model.history_)),
+        "rollbacks": int(sum(h.get("rolled_back", 0) for h in history)),
+        "test_f1_curve_best": float(max(curve["f1"])),
+        "test_f1_curve_last": float(curve["f1"][-1]),
     }
 
 
@@ -204,18 +213,28 @@ def fit_gan(
     genfin_epochs: int,
     book_steps: int,
 ) -> tuple[SGANClassifier, dict[str, float]]:
-    """Fit one SGAN; return it and its history figures (test scores of the model it returns)."""
+    """Fit one SGAN; return it and the history figures of its weakest member.
+
+    With several members the member shown is the one whose last epoch fell furthest below its
+    best (validation F1), and ``ratio_returned`` is the lowest over the members.
+    """
     if name == GENFIN:
         model = SGANClassifier(random_state=seed, epochs=genfin_epochs)
     else:
         model = book_model(seed, book_epochs(len(y_fit) - n_held_out(y_fit), book_steps))
     curve = TestCurve(model, X_test, y_test, every=max(1, model.epochs // 200))
     model.fit(X_fit, y_fit, callbacks=[curve])
-    extra = val_ratios(model, model.best_epoch_)  # the book's recipe returns its last epoch
-    test_f1 = np.array(curve.f1)
-    extra |= {
-        "test_f1_curve_best": float(test_f1.max()),
-        "test_f1_curve_last": float(test_f1[-1]),
+    members = [
+        member_ratios(history, best, member_curve)  # the book's recipe returns its last epoch
+        for history, best, member_curve in zip(
+            model.member_histories_, model.member_best_epochs_, curve.curves, strict=True
+        )
+    ]
+    weakest = min(range(len(members)), key=lambda i: (np.nan_to_num(members[i]["ratio_last"]), i))
+    extra = members[weakest] | {
+        "member": weakest + 1,
+        "n_members": len(members),
+        "ratio_returned": float(np.nanmin([m["ratio_returned"] for m in members] + [math.inf])),
     }
     model.test_curve_ = curve
     return model, extra
@@ -223,12 +242,15 @@ def fit_gan(
 
 def save_progress(model: SGANClassifier, name: str, budget: int, seed: int) -> Path:
     """The book's "SGAN progress" figure of one run, with the test F1 per epoch beside the validation F1."""
-    test_f1 = dict(zip(model.test_curve_.epochs, model.test_curve_.f1, strict=True))
+    curve = model.test_curve_.curves[0]  # the first member's, as history_
+    test_f1 = dict(zip(curve["epochs"], curve["f1"], strict=True))
     history = [
         {**h, "test_f1": test_f1[i + 1]} if i + 1 in test_f1 else h for i, h in enumerate(model.history_)
     ]
     tag = "book" if name == BOOK else "genfin"
     returned = "last epoch returned" if name == BOOK else f"epoch {model.best_epoch_} returned"
+    if len(model.member_histories_) > 1:
+        returned += f"; member 1 of {len(model.member_histories_)}"
     fig = progress_figure(
         history,
         metrics=("val_f1", "val_auprc", "test_f1"),
@@ -357,13 +379,18 @@ def report(args, results, X, y, started, cpu_started, load_start, figures) -> No
             print(f"| {other} | {wins[0]}/{args.seeds} | {wins[1]}/{args.seeds} |")
         print("\nSGAN runs per seed (validation F1 on the held-out labels; test F1 curve only read):\n")
         print(
-            "| method | seed | epochs run | returned epoch | best val F1 (epoch) | val F1 returned "
+            "With several members: the member whose last epoch fell furthest below its best; "
+            "returned/best is the lowest over the members.\n"
+        )
+        print(
+            "| method | seed | member | epochs run | returned epoch | best val F1 (epoch) | val F1 returned "
             "| val F1 last | returned/best | test F1 best epoch | test F1 last | rollbacks |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for _, r in part[part["method"].isin(GANS)].iterrows():
             print(
-                f"| {r['method']} | {r['seed']} | {r['epochs_run']:.0f} | {r['returned_epoch']:.0f} "
+                f"| {r['method']} | {r['seed']} | {r['member']:.0f} of {r['n_members']:.0f} "
+                f"| {r['epochs_run']:.0f} | {r['returned_epoch']:.0f} "
                 f"| {r['val_f1_best']:.2f} ({r['val_f1_best_epoch']:.0f}) | {r['val_f1_returned']:.2f} "
                 f"| {r['val_f1_last']:.2f} | {r['ratio_returned']:.2f} | {r['test_f1_curve_best']:.3f} "
                 f"| {r['test_f1_curve_last']:.3f} | {r['rollbacks']:.0f} |"

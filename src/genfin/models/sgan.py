@@ -477,8 +477,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         folds = self._validation_folds(labels, rng)
         # One set of class weights for every member: the validation folds are stratified, so the
         # members' training labels have the class shares of all labels.
-        class_weights = self._class_weights(labels[labelled])
-        self.class_weights_ = class_weights.tolist()
+        self.class_weights_ = self._class_weights(labels[labelled]).tolist()
         self.n_unlabelled_ = int(rows.shape[0] - len(labelled))
         self.n_validation_ = len(folds[0])
         self.n_labelled_ = len(labelled) - self.n_validation_
@@ -490,7 +489,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
                 # Each member its own streams, drawn from the estimator's in order.
                 rng, random = make_generators(fork_rng_seed(rng))
             networks, history, best_epoch = self._fit_member(
-                inputs, labels, labelled, validation, class_weights, rng, random, callbacks, index
+                inputs, labels, validation, (rng, random), callbacks, index
             )
             members.append(networks)
             self.member_histories_.append(history)
@@ -524,16 +523,18 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         self,
         inputs: torch.Tensor,
         labels: np.ndarray,
-        labelled: np.ndarray,
         validation: np.ndarray,
-        class_weights: torch.Tensor,
-        rng: np.random.Generator,
-        random: torch.Generator,
+        generators: tuple[np.random.Generator, torch.Generator],
         callbacks: Iterable[Callback],
         index: int,
     ) -> tuple[SGANNetworks, list[dict[str, Any]], int]:
-        """Train one SGAN holding out ``validation``; its networks, history and returned epoch."""
-        training = np.setdiff1d(labelled, validation)
+        """Train member ``index`` holding out ``validation``; its networks, history and returned epoch.
+
+        ``generators`` are the member's numpy and torch random streams; the class weights are the
+        estimator's ``class_weights_``, shared by all members.
+        """
+        rng, random = generators
+        training = np.setdiff1d(np.flatnonzero(labels != UNLABELLED), validation)
         # Labelled training rows are real rows too; validation rows stay out of training entirely.
         pool = np.setdiff1d(np.arange(inputs.shape[0]), validation)
         device = self._device()
@@ -563,7 +564,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
                 labelled_batch_size=int(self.labelled_batch_size or self.batch_size),
                 formulation=self._formulation(),
                 feature_matching=self.feature_matching,
-                class_weights=class_weights,
+                class_weights=torch.tensor(self.class_weights_, dtype=torch.float32),
                 unsupervised_weight=float(self.unsupervised_weight),
                 average_discriminator=float(self.average_discriminator),
                 generator_lr=float(self.generator_lr or _LEARNING_RATE[self.kind_]),
@@ -635,14 +636,16 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             rows = check_features(X, n_features=self.n_features_in_, feature_names=names, owner=owner)
         inputs = self._to_model_space(rows).to(self._device())
         module = self.module_.eval()
+        members = list(module.members) if isinstance(module, SGANEnsemble) else [module]
+        weights = torch.tensor(self.class_weights_[: len(self.classes_)])
+        log_probas = []
         with torch_threads(self._threads()), torch.inference_mode():
-            # Rows are the second-to-last axis both of one model's (n, K) and of an ensemble's (m, n, K).
-            logits = torch.cat([module(chunk) for chunk in inputs.split(_CHUNK)], dim=-2).cpu()
-        logits = unweighted_logits(logits.double(), torch.tensor(self.class_weights_[: len(self.classes_)]))
-        if logits.ndim == 3:
-            # An ensemble: the log of the members' mean probabilities, which softmax turns back into them.
-            logits = torch.logsumexp(torch.log_softmax(logits, dim=-1), dim=0) - np.log(logits.shape[0])
-        return logits
+            for member in members:
+                logits = torch.cat([member(chunk) for chunk in inputs.split(_CHUNK)]).cpu().double()
+                log_probas.append(torch.log_softmax(unweighted_logits(logits, weights), dim=1))
+        # The log of the members' mean probabilities (softmax turns it back into them); for one
+        # member its log-probabilities, which differ from its logits by a constant per row.
+        return torch.logsumexp(torch.stack(log_probas), dim=0) - np.log(len(members))
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability of each class in ``classes_`` order, shape (n, n_classes).

@@ -125,7 +125,7 @@ def improved_gan_body(
     n_features: int,
     hidden_layer_sizes: Sequence[int] = IMPROVED_GAN_MNIST_HIDDEN,
     *,
-    input_noise: float = 0.3,
+    input_noise: float = 0.6,
     hidden_noise: float = 0.5,
     weight_normalised: bool = True,
 ) -> nn.Sequential:
@@ -137,7 +137,8 @@ def improved_gan_body(
     layer's noise belongs to :class:`SGANDiscriminator` (``feature_noise``), because feature
     matching reads the features before it. Noise in train mode only. With 784 inputs and the
     default widths this is the discriminator that reached about 99% accuracy on MNIST with 100
-    labels in the paper (with feature matching); their input noise 0.3 is on pixels in [0, 1].
+    labels in the paper (with feature matching). The default input noise 0.6 is for pixels in
+    [-1, 1], genfin's scale: their 0.3 on pixels in [0, 1].
     """
     sizes = _check_sizes(hidden_layer_sizes)
     if int(n_features) < 1:
