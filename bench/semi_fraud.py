@@ -37,6 +37,13 @@ curves only (they choose nothing).
 
     python bench/semi_fraud.py [--data PATH] [--seeds 5] [--budgets 100 300 984] [--epochs 50]
                                [--book-steps 5000] [--labelled-only]
+
+On two cores, the seeds can run in two processes and be reported together (the figures are the
+same as from one process; only the times differ):
+
+    python bench/semi_fraud.py --seed-list 0 1 2 --csv semi_fraud_a.csv > a.txt &
+    python bench/semi_fraud.py --seed-list 3 4 --csv semi_fraud_b.csv > b.txt
+    python bench/semi_fraud.py --report-from semi_fraud_a.csv semi_fraud_b.csv
 """
 
 from __future__ import annotations
@@ -87,7 +94,17 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     default = Path(os.environ.get("GENFIN_CREDITCARD", CREDITCARD_SAMPLE))
     parser.add_argument("--data", type=Path, default=default, help="creditcard.csv(.gz) or the sample")
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=5, help="seeds 0 .. N-1")
+    parser.add_argument("--seed-list", type=int, nargs="+", help="these seeds instead of --seeds")
+    parser.add_argument(
+        "--csv", default="semi_fraud_per_seed.csv", help="per-seed results file in bench/results/"
+    )
+    parser.add_argument(
+        "--report-from",
+        nargs="+",
+        metavar="CSV",
+        help="fit nothing: report the per-seed files of earlier runs (in bench/results/) together",
+    )
     parser.add_argument("--budgets", type=int, nargs="+", default=[100, 300, 984])
     parser.add_argument("--epochs", type=int, default=50, help="genfin SGAN epochs (its default: 50)")
     parser.add_argument("--book-steps", type=int, default=5_000, help="the book's recipe: steps (5,000)")
@@ -98,6 +115,8 @@ def arguments() -> argparse.Namespace:
         "5,000 one-step epochs)",
     )
     args = parser.parse_args()
+    args.seed_list = args.seed_list or list(range(args.seeds))
+    args.seeds = len(args.seed_list)
     if not args.data.is_file():
         raise SystemExit(f"no data at {args.data}: pass --data PATH to creditcard.csv(.gz) or the sample")
     return args
@@ -274,10 +293,17 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     load_start = os.getloadavg()
     X, y = load_creditcard(args.data)
+    if args.report_from:
+        results = pd.concat([pd.read_csv(RESULTS / name) for name in args.report_from], ignore_index=True)
+        args.seed_list = sorted(results["seed"].unique().tolist())
+        args.seeds, args.budgets = len(args.seed_list), sorted(results["budget"].unique().tolist())
+        args.epochs, args.book_steps = int(results["genfin_epochs"].iloc[0]), int(results["book_steps"].iloc[0])
+        report(args, results, X, y, None, None, load_start, [])
+        return
     rows, figures = [], []
     started, cpu_started = time.perf_counter(), time.process_time()
     methods = [BOOK, *([BOOK_LABELLED] if args.labelled_only else []), GENFIN, PSEUDO, SELF, HGB, LOGREG]
-    for seed in range(args.seeds):
+    for seed in args.seed_list:
         X_train, X_test, y_train, y_test = stratified_split(X, y, test_size=0.3, random_state=seed)
         y_train, y_test = y_train.to_numpy(), y_test.to_numpy()
         for budget in args.budgets:
@@ -318,6 +344,8 @@ def main() -> None:
                         f1=float(f1_score(y_test, model.predict(X_test), zero_division=0)),
                         fit_s=seconds,
                         cpu_s=cpu_seconds,
+                        genfin_epochs=args.epochs,
+                        book_steps=args.book_steps,
                         **extra,
                     )
                 )
@@ -328,7 +356,7 @@ def main() -> None:
                     flush=True,
                 )
     results = pd.DataFrame(rows)
-    results.to_csv(RESULTS / "semi_fraud_per_seed.csv", index=False)
+    results.to_csv(RESULTS / args.csv, index=False)
     report(args, results, X, y, started, cpu_started, load_start, figures)
 
 
@@ -340,17 +368,23 @@ def report(args, results, X, y, started, cpu_started, load_start, figures) -> No
         f"{int(y.sum())} frauds; {args.seeds} seeds, stratified 70/30 splits; labels from the training "
         f"split only (at least {MIN_FRAUDS} frauds), the rest of it unlabelled"
     )
-    print(
-        f"command: OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE python bench/semi_fraud.py --seeds {args.seeds} "
-        f"--budgets {budgets} --epochs {args.epochs} --book-steps {args.book_steps}"
-        + (" --labelled-only" if args.labelled_only else "")
-    )
+    seeds = " ".join(map(str, args.seed_list))
+    if args.report_from:
+        command = f"--report-from {' '.join(args.report_from)} (seeds {seeds})"
+    else:
+        command = (
+            f"--seed-list {seeds} --budgets {budgets} --epochs {args.epochs} --book-steps {args.book_steps}"
+            + (" --labelled-only" if args.labelled_only else "")
+        )
+    print(f"command: OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE python bench/semi_fraud.py {command}")
     print(f"{machine_line()}; torch {torch.__version__} (1 thread), scikit-learn {sklearn.__version__}")
-    print(
-        f"load average (1/5/15 min) at start {' / '.join(f'{v:.2f}' for v in load_start)}, at end "
-        f"{' / '.join(f'{v:.2f}' for v in os.getloadavg())}; "
-        f"{time.perf_counter() - started:.0f} s wall, {time.process_time() - cpu_started:.0f} s CPU in all"
-    )
+    loads = f"load average (1/5/15 min) at start {' / '.join(f'{v:.2f}' for v in load_start)}, at end "
+    loads += " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    if started is None:
+        print(f"{loads} of the report; {results['fit_s'].sum():.0f} s of fitting in the runs reported")
+    else:
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        print(f"{loads}; {wall:.0f} s wall, {cpu:.0f} s CPU in all")
     print(
         f"genfin SGAN: {args.epochs} epochs (its default 50), batch 64; book's recipe: "
         f"{args.book_steps:,} steps of {BOOK_BATCH} rows as epochs over the pool; "

@@ -5,10 +5,12 @@ import torch
 import genfin
 from genfin.exceptions import DataValidationError, NotFittedError
 from genfin.models import SGANClassifier
+from genfin.nn import SGANEnsemble, SGANNetworks
 from genfin.training import Callback, SGANTask
 
 # Fast settings for tiny data: the book's 2e-4 needs thousands of steps, these tests take ~100.
-FAST = {"epochs": 8, "batch_size": 32, "generator_lr": 2e-3, "discriminator_lr": 2e-3}
+# One member: most tests are about a single SGAN; the default of five members has its own tests.
+FAST = {"epochs": 8, "batch_size": 32, "generator_lr": 2e-3, "discriminator_lr": 2e-3, "n_members": 1}
 CLASSES = (3, 7)  # not 0/1, so a mix-up of class indices and labels would show
 
 
@@ -184,9 +186,10 @@ def test_image_variant_on_small_digits():
         generator_hidden=(64,),
         discriminator_hidden=(128, 64),
         random_state=0,
-        **{**FAST, "epochs": 4, "batch_size": 64},
+        **{**FAST, "epochs": 4, "batch_size": 64, "n_members": "auto"},
     ).fit(images, y)
     assert model.kind_ == "image" and model._formulation() == "improved"
+    assert isinstance(model.module_, SGANNetworks)  # images default to one member
     rows = y == -1
     accuracy = np.mean(model.predict(images[rows]) == digits.target[rows])
     assert accuracy >= 0.6  # chance is 0.1
@@ -216,8 +219,9 @@ def test_errors_before_any_work(data):
         SGANClassifier(collapse_guard="maybe").fit(X, y)
     with pytest.raises(ValueError, match="precision"):
         SGANClassifier(precision="float16").fit(X, y)
-    with pytest.raises(ValueError, match="n_members"):
-        SGANClassifier(n_members=0).fit(X, y)
+    for members in (0, "many", 2.5):
+        with pytest.raises(ValueError, match="n_members must be 'auto' or a positive int"):
+            SGANClassifier(n_members=members).fit(X, y)
     with pytest.raises(ValueError, match="not among the labelled classes"):
         SGANClassifier(**{**FAST, "epochs": 1, "class_weight": {5: 2.0}}).fit(X, y)
 
@@ -231,7 +235,7 @@ def test_predict_checks_its_input(fitted):
 
 def test_cross_fitted_members_each_validate_on_their_own_fold(data):
     X, _, y = data
-    model = SGANClassifier(random_state=0, n_members=3, **{**FAST, "epochs": 3}).fit(X, y)
+    model = SGANClassifier(random_state=0, **{**FAST, "epochs": 3, "n_members": 3}).fit(X, y)
     labels = model._check_y(y, len(y))
     folds = model._validation_folds(labels, np.random.default_rng(0))
     labelled = np.flatnonzero(y != -1)
@@ -246,6 +250,15 @@ def test_cross_fitted_members_each_validate_on_their_own_fold(data):
         members = [torch.softmax(m(inputs).double(), dim=1) for m in model.module_.members]
     np.testing.assert_allclose(model.predict_proba(X), torch.stack(members).mean(0).numpy(), rtol=1e-6)
     assert unlabelled_accuracy(model, data) >= 0.8
+
+
+def test_rows_default_to_five_cross_fitted_members(data):
+    X, _, y = data
+    model = SGANClassifier(random_state=0, **{**FAST, "epochs": 1, "n_members": "auto"}).fit(X, y)
+    assert isinstance(model.module_, SGANEnsemble) and len(model.module_.members) == 5
+    assert len(model.member_histories_) == 5
+    # 20 labels in 5 folds: each member validates on 4 and trains on the other 16.
+    assert model.n_validation_ == 4 and model.n_labelled_ == 16
 
 
 def test_cross_fitting_with_fewer_rows_than_members_still_validates_every_class(data):
@@ -264,7 +277,7 @@ def test_cross_fitting_with_fewer_rows_than_members_still_validates_every_class(
 
 def test_an_ensemble_saves_and_loads(data, tmp_path):
     X, _, y = data
-    model = SGANClassifier(random_state=0, n_members=2, **{**FAST, "epochs": 2}).fit(X, y)
+    model = SGANClassifier(random_state=0, **{**FAST, "epochs": 2, "n_members": 2}).fit(X, y)
     model.save(tmp_path / "ensemble")
     loaded = genfin.load(tmp_path / "ensemble")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))

@@ -84,7 +84,7 @@ def test_report_holds_every_part(full_run, tmp_path):
     for name in ("SGAN", "pseudo labels (HGB)", "supervised (HGB)", "AUPRC", "F1 at 0.5"):
         assert name in html
     assert "Precision against recall on the test rows" in html
-    assert "The SGAN&#x27;s F1 and AUPRC" in html and "epoch" in html
+    assert "The F1 and AUPRC of the SGAN" in html and "epoch" in html
     assert "Pseudo labels per round" in html and "new wrong" in html
     assert html.count("data:image/png;base64,") == 2
 
@@ -158,6 +158,7 @@ def test_unlabelled_marker_does_not_let_other_labels_through(tmp_path):
         ({"methods": "sgan,gan"}, "unknown method 'gan'"),
         ({"methods": ""}, "no method"),
         ({"test_size": 1.5}, "--test-size"),
+        ({"members": 0}, "--members must be a positive whole number"),
         ({"report": "report.txt"}, "HTML"),
         ({"methods": "supervised", "model_out": "m"}, "do not include sgan"),
         ({"label_column": "Fraud"}, "no label column 'Fraud'"),

@@ -205,6 +205,7 @@ def _check_options(
     labels: int | None,
     test_size: float,
     epochs: int | None,
+    members: int | None,
     methods: tuple[str, ...],
     report: str | PathLike[str] | None,
     model_out: str | PathLike[str] | None,
@@ -220,6 +221,8 @@ def _check_options(
         raise ValueError(f"--test-size must be a share of the rows in (0, 1), got {test_size!r}")
     if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
         raise ValueError(f"--epochs must be a positive whole number, got {epochs!r}")
+    if members is not None and (isinstance(members, bool) or not isinstance(members, int) or members < 1):
+        raise ValueError(f"--members must be a positive whole number, got {members!r}")
     if report is not None and Path(report).suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"{report}: the report is an HTML file; end its name in .html")
     if model_out is not None:
@@ -379,13 +382,17 @@ def _hist_gradient_boosting(seed: int | None) -> Any:
     return HistGradientBoostingClassifier(random_state=seed)
 
 
-def _make_model(method: str, *, seed: int | None, epochs: int | None, verbose: int) -> Any:
+def _make_model(
+    method: str, *, seed: int | None, epochs: int | None, members: int | None, verbose: int
+) -> Any:
     if method == "sgan":
         from genfin.models import SGANClassifier
 
         params: dict[str, Any] = {"random_state": seed, "verbose": verbose}
         if epochs is not None:
             params["epochs"] = epochs
+        if members is not None:
+            params["n_members"] = members
         return SGANClassifier(**params)
     if method == "pseudo":
         from genfin.models.pseudo_label import PseudoLabelClassifier
@@ -408,6 +415,7 @@ def run_semi(
     methods: str | Sequence[str] = ("sgan", "pseudo", "supervised"),
     test_size: float = 0.3,
     epochs: int | None = None,
+    members: int | None = None,
     seed: int | None = None,
     report: str | PathLike[str] | None = None,
     model_out: str | PathLike[str] | None = None,
@@ -432,6 +440,8 @@ def run_semi(
         Share of the (labelled) rows held out as test rows, stratified.
     epochs
         The SGAN's epochs; None is its default (50). The other methods have no epochs.
+    members
+        The SGAN's cross-fitted members (``n_members``); None is its default (5 for rows).
     seed
         Seeds the split, the choice of labels and every model.
     report
@@ -454,7 +464,7 @@ def run_semi(
         For a bad file or options, before any fitting.
     """
     chosen = parse_methods(methods)
-    _check_options(labels, test_size, epochs, chosen, report, model_out)
+    _check_options(labels, test_size, epochs, members, chosen, report, model_out)
     data = read_semi_data(data_path, label_column=label_column, time_column=time_column)
     y = data.y
     known = np.flatnonzero(y != UNLABELLED)
@@ -500,7 +510,7 @@ def run_semi(
     rows = []
     for method in chosen:
         say(f"fitting {METHODS[method]} ...")
-        model = _make_model(method, seed=seed, epochs=epochs, verbose=verbose)
+        model = _make_model(method, seed=seed, epochs=epochs, members=members, verbose=verbose)
         start = time.perf_counter()
         if method == "supervised":
             model.fit(X_train[is_labelled], y_train[is_labelled])

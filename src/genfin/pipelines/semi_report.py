@@ -98,8 +98,9 @@ def _summary(result: SemiResult) -> str:
         f"labelled ({frauds:,} frauds, {genuine:,} genuine, chosen stratified from the training rows "
         f"only) and {result.n_unlabelled:,} unlabelled. Test: {test:,} rows ({int(result.y_test.sum()):,} "
         f"frauds), whose labels no method saw; {seed}.\n\n"
-        "Methods: the SGAN (genfin's SGANClassifier with its defaults; it holds out a fifth of the labelled "
-        "rows to choose its best epoch) and pseudo labelling (PseudoLabelClassifier around a "
+        "Methods: the SGAN (genfin's SGANClassifier; with its defaults five cross-fitted SGANs, each "
+        "holding out a different fifth of the labelled rows to choose its best epoch, their probabilities "
+        "averaged) and pseudo labelling (PseudoLabelClassifier around a "
         "HistGradientBoostingClassifier) learn from the labelled and the unlabelled rows; the supervised "
         "baseline (the same HistGradientBoostingClassifier) from the labelled rows alone. A method that "
         "does not beat the baseline got nothing from the unlabelled rows."
@@ -109,9 +110,13 @@ def _summary(result: SemiResult) -> str:
 def _progress_caption(model: Any) -> str:
     history = model.history_
     rollbacks = [int(h.get("epoch", i + 1)) for i, h in enumerate(history) if h.get("rolled_back")]
+    n_members = len(model.member_histories_)
+    which = "the SGAN" if n_members == 1 else f"the SGAN (the first of its {n_members} members)"
+    metric = {"f1": "F1", "auprc": "AUPRC", "accuracy": "accuracy"}[model._selection_metric()]
     text = (
-        f"The SGAN's F1 and AUPRC on its held-out labelled rows ({model.n_validation_} rows) after each "
-        f"of its {len(history)} epochs; the model kept is epoch {model.best_epoch_}'s (best AUPRC)."
+        f"The F1 and AUPRC of {which} on its held-out labelled rows ({model.n_validation_} rows) after each "
+        f"of its {len(history)} epochs; the weights kept are epoch {model.best_epoch_}'s (best "
+        f"validation {metric})."
     )
     if rollbacks:
         text += (
