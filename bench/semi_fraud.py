@@ -297,7 +297,8 @@ def main() -> None:
         results = pd.concat([pd.read_csv(RESULTS / name) for name in args.report_from], ignore_index=True)
         args.seed_list = sorted(results["seed"].unique().tolist())
         args.seeds, args.budgets = len(args.seed_list), sorted(results["budget"].unique().tolist())
-        args.epochs, args.book_steps = int(results["genfin_epochs"].iloc[0]), int(results["book_steps"].iloc[0])
+        args.epochs = int(results["genfin_epochs"].iloc[0])
+        args.book_steps = int(results["book_steps"].iloc[0])
         report(args, results, X, y, None, None, load_start, [])
         return
     rows, figures = [], []
