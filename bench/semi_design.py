@@ -36,6 +36,7 @@ from sklearn.metrics import average_precision_score, f1_score
 from _common import CREDITCARD_SAMPLE, load_average, machine_line
 from genfin.data import load_creditcard, stratified_split
 from genfin.models import SGANClassifier
+from genfin.models._semi import held_out_share
 from semi_fraud import cross_fitted_boosting, draw_labels, hgb
 
 
@@ -55,14 +56,8 @@ def parse_variant(text: str) -> dict[str, object]:
 
 def held_out_boosting(X_train: pd.DataFrame, y_semi: np.ndarray, seed: int) -> dict[str, object]:
     """Boosting on 80% of the labels (one SGAN's share), and five cross-fitted boosting models averaged."""
-    rng = np.random.default_rng(seed)
-    labelled = np.flatnonzero(y_semi >= 0)
-    kept = []
-    for label in (0, 1):
-        rows = rng.permutation(labelled[y_semi[labelled] == label])
-        n_val = min(len(rows) - 1, max(1, round(0.2 * len(rows))))  # SGANClassifier's rule
-        kept.append(rows[n_val:])
-    kept = np.concatenate(kept)
+    held_out = held_out_share(y_semi, 0.2, np.random.default_rng(seed))  # as one SGAN holds out
+    kept = np.setdiff1d(np.flatnonzero(y_semi >= 0), held_out)
     return {
         "HistGradientBoosting, 80% of labels": hgb(seed).fit(X_train.iloc[kept], y_semi[kept]),
         "HistGradientBoosting, 5 cross-fitted, averaged": cross_fitted_boosting(X_train, y_semi, seed),

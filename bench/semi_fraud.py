@@ -71,6 +71,7 @@ from sklearn.semi_supervised import SelfTrainingClassifier
 
 from _common import CREDITCARD_SAMPLE, machine_line
 from genfin.data import load_creditcard, stratified_split
+from genfin.models._semi import cross_fitted_folds
 from genfin.models.pseudo_label import PseudoLabelClassifier
 from genfin.models.sgan import SGANClassifier
 from genfin.plots import progress_figure
@@ -236,22 +237,11 @@ class AveragedProba:
         return self.models[0].classes_[self.predict_proba(X).argmax(1)]
 
 
-def stratified_folds(y_semi: np.ndarray, rng: np.random.Generator, k: int) -> list[np.ndarray]:
-    """The labelled rows dealt into ``k`` folds per class, as ``SGANClassifier`` deals its members'."""
-    labelled = np.flatnonzero(y_semi >= 0)
-    folds: list[list[np.ndarray]] = [[] for _ in range(k)]
-    for label in np.unique(y_semi[labelled]):
-        rows = rng.permutation(labelled[y_semi[labelled] == label])
-        for j, fold in enumerate(folds):
-            fold.append(rows[j::k] if len(rows[j::k]) else rows[[j % len(rows)]])
-    return [np.concatenate(fold) for fold in folds]
-
-
 def cross_fitted_boosting(X_train: pd.DataFrame, y_semi: np.ndarray, seed: int, k: int = 5) -> AveragedProba:
     """``k`` boosting models, each on all labels but one stratified fold, averaged."""
     labelled = np.flatnonzero(y_semi >= 0)
     members = []
-    for fold in stratified_folds(y_semi, np.random.default_rng(seed), k):
+    for fold in cross_fitted_folds(y_semi, k, np.random.default_rng(seed)):  # as the SGAN's members
         train = np.setdiff1d(labelled, fold)
         members.append(hgb(seed).fit(X_train.iloc[train], y_semi[train]))
     return AveragedProba(members)
@@ -473,36 +463,57 @@ def report(args, results, X, y, started, cpu_started, load_start, figures) -> No
                 f"| {name} | {mean_std(m['auprc'])} | {mean_std(m['f1'])} | {ratio} "
                 f"| {m['fit_s'].mean():.1f} |"
             )
-        by_seed = {
-            metric: part.pivot(index="seed", columns="method", values=metric) for metric in ("auprc", "f1")
-        }
-        print("\ngenfin SGAN per seed against each method (seeds where genfin >= it / seeds):\n")
-        print("| against | AUPRC | F1 |")
-        print("|---|---|---|")
-        for other in [b for b in BASELINES if b in set(part["method"])]:
-            wins = [int((by_seed[m][GENFIN] >= by_seed[m][other]).sum()) for m in ("auprc", "f1")]
-            print(f"| {other} | {wins[0]}/{args.seeds} | {wins[1]}/{args.seeds} |")
-        print("\nSGAN runs per seed (validation F1 on the held-out labels; test F1 curve only read):\n")
-        print(
-            "With several members: the member whose last epoch fell furthest below its best; "
-            "returned/best is the lowest over the members.\n"
-        )
-        print(
-            "| method | seed | member | epochs run | returned epoch | best val F1 (epoch) | val F1 returned "
-            "| val F1 last | returned/best | test F1 best epoch | test F1 last | rollbacks |"
-        )
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for _, r in part[part["method"].isin(GANS)].iterrows():
-            print(
-                f"| {r['method']} | {r['seed']} | {r['member']:.0f} of {r['n_members']:.0f} "
-                f"| {r['epochs_run']:.0f} | {r['returned_epoch']:.0f} "
-                f"| {r['val_f1_best']:.2f} ({r['val_f1_best_epoch']:.0f}) | {r['val_f1_returned']:.2f} "
-                f"| {r['val_f1_last']:.2f} | {r['ratio_returned']:.2f} | {r['test_f1_curve_best']:.3f} "
-                f"| {r['test_f1_curve_last']:.3f} | {r['rollbacks']:.0f} |"
-            )
+        present = set(part["method"])
+        if GENFIN in present:
+            print_seed_wins(part, args.seeds)
+        if present & set(GANS):
+            print_gan_runs(part)
         print("\nVerdicts:\n")
+        print_verdicts(part)
+    print("\nFigures: " + ", ".join(str(p.relative_to(RESULTS.parent.parent)) for p in figures))
+
+
+def print_seed_wins(part: pd.DataFrame, n_seeds: int) -> None:
+    """Per method: on how many seeds genfin's SGAN is at least as good."""
+    by_seed = {
+        metric: part.pivot(index="seed", columns="method", values=metric) for metric in ("auprc", "f1")
+    }
+    print("\ngenfin SGAN per seed against each method (seeds where genfin >= it / seeds):\n")
+    print("| against | AUPRC | F1 |")
+    print("|---|---|---|")
+    for other in [b for b in BASELINES if b in set(part["method"])]:
+        wins = [int((by_seed[m][GENFIN] >= by_seed[m][other]).sum()) for m in ("auprc", "f1")]
+        print(f"| {other} | {wins[0]}/{n_seeds} | {wins[1]}/{n_seeds} |")
+
+
+def print_gan_runs(part: pd.DataFrame) -> None:
+    """The SGANs' validation and test F1 histories, one row per run."""
+    print("\nSGAN runs per seed (validation F1 on the held-out labels; test F1 curve only read):\n")
+    print(
+        "With several members: the member whose last epoch fell furthest below its best; "
+        "returned/best is the lowest over the members.\n"
+    )
+    print(
+        "| method | seed | member | epochs run | returned epoch | best val F1 (epoch) | val F1 returned "
+        "| val F1 last | returned/best | test F1 best epoch | test F1 last | rollbacks |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for _, r in part[part["method"].isin(GANS)].iterrows():
+        print(
+            f"| {r['method']} | {r['seed']} | {r['member']:.0f} of {r['n_members']:.0f} "
+            f"| {r['epochs_run']:.0f} | {r['returned_epoch']:.0f} "
+            f"| {r['val_f1_best']:.2f} ({r['val_f1_best_epoch']:.0f}) | {r['val_f1_returned']:.2f} "
+            f"| {r['val_f1_last']:.2f} | {r['ratio_returned']:.2f} | {r['test_f1_curve_best']:.3f} "
+            f"| {r['test_f1_curve_last']:.3f} | {r['rollbacks']:.0f} |"
+        )
+
+
+def print_verdicts(part: pd.DataFrame) -> None:
+    """The issue's targets for genfin's SGAN, and whether the book's recipe collapsed."""
+    present = set(part["method"])
+    if GENFIN in present:
         genfin = part[part["method"] == GENFIN].set_index("seed")
-        for other in SUPERVISED:
+        for other in [m for m in SUPERVISED if m in present]:
             base = part[part["method"] == other].set_index("seed")
             for metric in ("auprc", "f1"):
                 ok = genfin[metric].mean() >= base[metric].mean()
@@ -518,16 +529,15 @@ def report(args, results, X, y, started, cpu_started, load_start, figures) -> No
             + ("" if low.empty else f"; seeds {', '.join(map(str, low.index))} below or undefined")
             + ")"
         )
-        for name in [b for b in (BOOK, BOOK_LABELLED) if b in set(part["method"])]:
-            book = part[part["method"] == name]
-            val_collapsed = int((book["val_f1_last"] < 0.5 * book["val_f1_best"]).sum())
-            test_collapsed = int((book["test_f1_curve_last"] < 0.5 * book["test_f1_curve_best"]).sum())
-            zero = int((book["test_f1_curve_last"] == 0).sum())
-            print(
-                f"- {name}: final validation F1 below half its best on {val_collapsed}/{len(book)} seeds; "
-                f"final test F1 below half its best epoch's on {test_collapsed}/{len(book)}, zero on {zero}"
-            )
-    print("\nFigures: " + ", ".join(str(p.relative_to(RESULTS.parent.parent)) for p in figures))
+    for name in [b for b in (BOOK, BOOK_LABELLED) if b in present]:
+        book = part[part["method"] == name]
+        val_collapsed = int((book["val_f1_last"] < 0.5 * book["val_f1_best"]).sum())
+        test_collapsed = int((book["test_f1_curve_last"] < 0.5 * book["test_f1_curve_best"]).sum())
+        zero = int((book["test_f1_curve_last"] == 0).sum())
+        print(
+            f"- {name}: final validation F1 below half its best on {val_collapsed}/{len(book)} seeds; "
+            f"final test F1 below half its best epoch's on {test_collapsed}/{len(book)}, zero on {zero}"
+        )
 
 
 if __name__ == "__main__":

@@ -61,3 +61,34 @@ def check_semi_supervised_labels(y: Any, n_rows: int, *, owner: str = "the model
             source="y",
         )
     return array
+
+
+def held_out_share(labels: np.ndarray, fraction: float, rng: np.random.Generator) -> np.ndarray:
+    """Sorted indices of a random ``fraction`` of each class's labelled rows, held out for validation.
+
+    ``labels`` are class indices with :data:`UNLABELLED` for unlabelled rows. Each class keeps at
+    least one row for training and holds out at least one: ``min(n - 1, max(1, round(fraction * n)))``.
+    """
+    held_out = []
+    for k in np.unique(labels[labels != UNLABELLED]):
+        rows = np.flatnonzero(labels == k)
+        n_val = min(len(rows) - 1, max(1, round(fraction * len(rows))))
+        held_out.append(rng.permutation(rows)[:n_val])
+    return np.sort(np.concatenate(held_out))
+
+
+def cross_fitted_folds(labels: np.ndarray, k: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """The labelled rows dealt into ``k`` stratified folds (sorted indices), one per cross-fitted model.
+
+    Each class's rows are shuffled and dealt in turn, so every labelled row lands in exactly one
+    fold; a class with fewer rows than folds lends a row to more than one fold, so that every fold
+    still holds every class (a model validated on a fold then sees each class in validation, and
+    trains on the class's other rows).
+    """
+    folds: list[list[np.ndarray]] = [[] for _ in range(k)]
+    for label in np.unique(labels[labels != UNLABELLED]):
+        rows = rng.permutation(np.flatnonzero(labels == label))
+        for j, fold in enumerate(folds):
+            dealt = rows[j::k]
+            fold.append(dealt if len(dealt) else rows[[j % len(rows)]])
+    return [np.sort(np.concatenate(fold)) for fold in folds]

@@ -15,7 +15,7 @@ from sklearn.base import ClassifierMixin
 from genfin.data.scaling import make_scaler, scaler_from_dict
 from genfin.exceptions import DataValidationError
 from genfin.io import SavedModel
-from genfin.models._semi import UNLABELLED, check_semi_supervised_labels
+from genfin.models._semi import UNLABELLED, check_semi_supervised_labels, cross_fitted_folds, held_out_share
 from genfin.models._validation import (
     check_features,
     check_images,
@@ -380,15 +380,6 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         indices[labelled] = np.searchsorted(classes, array[labelled])
         return indices
 
-    def _validation_split(self, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Row indices of the labelled rows held out: a share of each class, at least one, never all."""
-        held_out = []
-        for k in range(len(self.classes_)):
-            rows = np.flatnonzero(labels == k)
-            n_val = min(len(rows) - 1, max(1, round(self.validation_fraction * len(rows))))
-            held_out.append(rng.permutation(rows)[:n_val])
-        return np.sort(np.concatenate(held_out))
-
     # ------------------------------------------------------------------ building
 
     def _threads(self) -> int | None:
@@ -507,25 +498,13 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         return self
 
     def _validation_folds(self, labels: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
-        """The labelled rows each member holds out for validation (empty arrays without validation).
-
-        One member holds out ``validation_fraction`` of each class. Several members cross-fit: the
-        labelled rows of each class are dealt into ``n_members`` folds, so every label validates
-        one member and trains the others; a class with fewer rows than members lends a row to more
-        than one fold, so that every member validates on every class.
-        """
+        """The labelled rows each member holds out for validation (empty arrays without validation)."""
         n_members = self._n_members()
         if self.validation_fraction == 0:
             return [np.empty(0, np.int64)] * n_members
         if n_members == 1:
-            return [self._validation_split(labels, rng)]
-        folds: list[list[np.ndarray]] = [[] for _ in range(n_members)]
-        for k in range(len(self.classes_)):
-            rows = rng.permutation(np.flatnonzero(labels == k))
-            for j, fold in enumerate(folds):
-                dealt = rows[j::n_members]
-                fold.append(dealt if len(dealt) else rows[[j % len(rows)]])
-        return [np.sort(np.concatenate(fold)) for fold in folds]
+            return [held_out_share(labels, float(self.validation_fraction), rng)]
+        return cross_fitted_folds(labels, n_members, rng)
 
     def _fit_member(
         self,
