@@ -45,7 +45,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from _common import SHARED_DATA, machine_line
+from _common import SHARED_DATA, load_average, machine_line
 from genfin.data import load_mnist
 from genfin.models.sgan import SGANClassifier
 from genfin.training import Callback
@@ -186,7 +186,7 @@ def measure(args, X, y) -> None:
         "command: OMP_WAIT_POLICY=PASSIVE python bench/semi_mnist.py --measure "
         f"--threads {args.threads} --precision {args.precision}"
     )
-    print(f"{machine_line()}; torch {torch.__version__} (threads: {args.threads}); load {os.getloadavg()}")
+    print(f"{machine_line()}; torch {torch.__version__} (threads: {args.threads}); load {load_average()}")
     print(
         f"{wall:.3f} s wall and {cpu:.3f} s CPU per step (steps 11-60; 100 labelled + 100 unlabelled + "
         "100 generated); "

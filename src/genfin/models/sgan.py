@@ -171,7 +171,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
     precision : {"float32", "bfloat16"}, default="float32"
         ``"bfloat16"`` runs each training step under bfloat16 autocast (weights, optimiser state
         and losses stay float32): faster on CPUs with AVX512-BF16 or AMX (the image SGAN's steps
-        0.107 against 0.149 CPU s on one thread, ``bench/semi_mnist.py --measure``), slower on
+        0.060 against 0.079 CPU s on one thread, ``bench/semi_mnist.py --measure``), slower on
         CPUs without them. Prediction is always float32.
     n_threads : int, "auto" or None, default="auto"
         Torch threads: "auto" is 1 for rows and 2 for images; None leaves torch's setting.
