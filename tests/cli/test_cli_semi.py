@@ -59,7 +59,8 @@ def test_train_prints_json_saves_the_sgan_and_writes_the_report(rows, tmp_path, 
     ):
         assert part in html
     assert "Pseudo labels per round" not in html
-    assert html.count("data:image/png;base64,") == 2
+    assert "Validation F1 per epoch of each of the SGAN&#x27;s 2 cross-fitted members" in html
+    assert html.count("data:image/png;base64,") == 3  # precision-recall, progress, members
 
 
 def test_train_prints_the_metrics_table(rows, capsys):

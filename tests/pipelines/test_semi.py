@@ -86,7 +86,8 @@ def test_report_holds_every_part(full_run, tmp_path):
     assert "Precision against recall on the test rows" in html
     assert "The F1 and AUPRC of the SGAN" in html and "epoch" in html
     assert "Pseudo labels per round" in html and "new wrong" in html
-    assert html.count("data:image/png;base64,") == 2
+    assert "cross-fitted members" in html  # the default five members get their own figure
+    assert html.count("data:image/png;base64,") == 3
 
 
 def test_section_leaves_out_methods_not_run(labelled_file):

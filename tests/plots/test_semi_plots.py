@@ -2,7 +2,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from genfin.exceptions import DataValidationError
-from genfin.plots import progress_figure
+from genfin.plots import members_figure, progress_figure
 
 HISTORY = [
     {"epoch": e, "val_f1": f, "val_auprc": a, "best_epoch": b, "rolled_back": r}
@@ -38,3 +38,20 @@ def test_progress_figure_errors_name_the_problem():
         progress_figure([])
     with pytest.raises(DataValidationError, match="validation"):
         progress_figure([{"epoch": 1, "d_loss": 0.5}])
+
+
+def test_members_figure_draws_one_line_per_member_and_dots_its_returned_epoch():
+    other = [{**h, "val_f1": 0.0} for h in HISTORY]  # a member that never flagged its fraud
+    fig = members_figure([HISTORY, other], [2, 1])
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert list(lines["member 1"].get_ydata()) == [0.2, 0.6, 0.1, 0.0, 0.5]
+    assert list(lines["member 2"].get_ydata()) == [0.0] * 5
+    dots = [line for line in fig.axes[0].get_lines() if line.get_marker() == "o" and len(line.get_xdata())]
+    assert sorted((int(d.get_xdata()[0]), float(d.get_ydata()[0])) for d in dots) == [(1, 0.0), (2, 0.6)]
+
+
+def test_members_figure_errors_name_the_problem():
+    with pytest.raises(DataValidationError, match="one returned epoch per member"):
+        members_figure([HISTORY], [1, 2])
+    with pytest.raises(DataValidationError, match="no 'val_auprc'"):
+        members_figure([[{"epoch": 1, "val_f1": 0.5}]], [1], metric="val_auprc")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from genfin.models._semi import UNLABELLED
 from genfin.pipelines.semi import METHODS, SemiResult
-from genfin.plots import precision_recall_figure, progress_figure
+from genfin.plots import members_figure, precision_recall_figure, progress_figure
 from genfin.report import Report, Section
 
 __all__ = ["pseudo_label_rounds", "semi_section", "write_semi_report"]
@@ -197,6 +197,19 @@ def semi_section(
     )
     if progress is not None:
         section.figure(progress, caption=_progress_caption(sgan))
+    if progress is not None and len(sgan.member_histories_) > 1:
+        metric = sgan._selection_metric()
+        name = {"f1": "F1", "auprc": "AUPRC", "accuracy": "accuracy"}[metric]
+        section.figure(
+            members_figure(sgan.member_histories_, sgan.member_best_epochs_, metric=f"val_{metric}"),
+            caption=(
+                f"Validation {name} per epoch of each of the SGAN's {len(sgan.member_histories_)} "
+                f"cross-fitted members, each on its own share of the labelled rows; the dots are the "
+                f"epochs whose weights each member kept. Their probabilities are averaged. A line flat "
+                f"at 0 is a member that never flagged its validation frauds: it kept the epoch of "
+                f"lowest validation loss."
+            ),
+        )
     if rounds is not None:
         last = rounds.iloc[-1]
         why = {

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from genfin.exceptions import DataValidationError
 from genfin.plots._figure import FRAUD_COLOUR, GENUINE_COLOUR, NEUTRAL_COLOUR, new_figure, style_axes
 
-__all__ = ["progress_figure"]
+__all__ = ["members_figure", "progress_figure"]
 
 _COLOURS = {"val_f1": FRAUD_COLOUR, "val_auprc": GENUINE_COLOUR, "val_accuracy": "#2ca02c"}
 _LABELS = {
@@ -89,6 +89,65 @@ def progress_figure(
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("epoch")
     ax.set_ylabel("validation score")
+    ax.set_title(title)
+    style_axes(ax)
+    return fig
+
+
+def members_figure(
+    histories: Sequence[Sequence[Mapping[str, float]]],
+    best_epochs: Sequence[int],
+    *,
+    metric: str = "val_f1",
+    title: str = "Cross-fitted members: validation score per epoch",
+) -> Figure:
+    """One line per cross-fitted member (``SGANClassifier.member_histories_``), its returned epoch dotted.
+
+    Each member validates on its own share of the labels, so the lines differ in level as well
+    as in shape; what the figure shows is whether any member fell or never learnt (a line flat
+    at 0: no validation fraud ever flagged) and where each one's weights came from.
+
+    Parameters
+    ----------
+    histories
+        One history per member, each as ``SGANClassifier.history_``.
+    best_epochs
+        The 1-based epoch each member returned (``member_best_epochs_``).
+    metric
+        The key to draw, a score in [0, 1].
+    title
+        Axes title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not histories or len(histories) != len(best_epochs):
+        raise DataValidationError(
+            f"expected one returned epoch per member history, got {len(histories)} histories and "
+            f"{len(best_epochs)} epochs",
+            source="histories",
+        )
+    if any(not any(metric in h for h in history) for history in histories):
+        raise DataValidationError(
+            f"a member's history holds no {metric!r}; validation scores need validation rows",
+            source="histories",
+        )
+    fig = new_figure(6.4, 3.8)
+    ax = fig.add_subplot()
+    for index, (history, best) in enumerate(zip(histories, best_epochs, strict=True)):
+        points = [(int(h.get("epoch", i + 1)), h[metric]) for i, h in enumerate(history) if metric in h]
+        (line,) = ax.plot(*zip(*points, strict=True), linewidth=1.2, label=f"member {index + 1}")
+        returned = dict(points).get(int(best))
+        if returned is not None:
+            ax.plot(
+                [int(best)], [returned], "o", color=line.get_color(), markersize=7, markeredgecolor="black"
+            )
+    ax.plot([], [], "o", color=NEUTRAL_COLOUR, markeredgecolor="k", label="returned epoch")
+    ax.legend(frameon=False, loc="lower right", fontsize="small")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"validation {_LABELS.get(metric, metric)}")
     ax.set_title(title)
     style_axes(ax)
     return fig
