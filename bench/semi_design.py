@@ -18,6 +18,11 @@ labels but one stratified fifth). ``--variants`` may then be empty.
     OMP_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE python bench/semi_design.py [--seeds 10 11 12]
         [--budgets 100 984] [--variants average_discriminator=0 average_discriminator=0.99 ...]
         [--held-out-cost] [--data PATH]
+
+Runs split over processes (seeds 10-13 in one, 14-17 in another) are pooled from their printouts:
+``--report-from A.txt B.txt [--reference "SGAN, n_members=5"]`` reads the per-split lines, fits
+nothing, and prints the means over all splits (from the printed 3-decimal figures) and, per
+budget, on how many splits each method is at least as good as the reference.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 import argparse
 import ast
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -78,7 +84,14 @@ def main() -> None:
         help="each: name=value[,name=value...] of SGANClassifier parameters, or 'default'",
     )
     parser.add_argument("--held-out-cost", action="store_true", help="add the boosting rows above")
+    parser.add_argument("--report-from", nargs="+", type=Path, metavar="TXT", help="pool earlier printouts")
+    parser.add_argument(
+        "--reference", default="HistGradientBoosting, labels only", help="method to count wins against"
+    )
     args = parser.parse_args()
+    if args.report_from:
+        pooled_report(args.report_from, args.reference)
+        return
     if min(args.seeds) < 5:
         parser.error("seeds 0-4 are bench/semi_fraud.py's: design on other splits")
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -117,6 +130,32 @@ def main() -> None:
     table = pd.DataFrame(rows).groupby(["budget", "method"])[["auprc", "f1"]].mean().round(3)
     print(f"\nmeans over seeds {args.seeds}; load {load_average()}\n")
     print(table.to_markdown())
+
+
+_SPLIT_LINE = re.compile(r"seed (\d+), (\d+) labels, (.+): AUPRC ([\d.]+) F1 ([\d.]+)$")
+
+
+def pooled_report(files: list[Path], reference: str) -> None:
+    """Means over the splits printed in ``files``; per budget, splits where each method >= ``reference``."""
+    rows = [
+        {"seed": int(m[1]), "budget": int(m[2]), "method": m[3], "auprc": float(m[4]), "f1": float(m[5])}
+        for path in files
+        for m in map(_SPLIT_LINE.match, path.read_text(encoding="utf-8").splitlines())
+        if m
+    ]
+    # A split run in two files (the boosting rows of each process) counts once.
+    results = pd.DataFrame(rows).drop_duplicates(["seed", "budget", "method"])
+    seeds = sorted(int(seed) for seed in results["seed"].unique())
+    print(f"pooled from {', '.join(p.name for p in files)}: seeds {seeds}\n")
+    means = results.groupby(["budget", "method"])[["auprc", "f1"]].mean().round(3)
+    print(means.to_markdown())
+    print(f"\nsplits where the method >= {reference!r} (AUPRC / F1):\n")
+    for budget, part in results.groupby("budget"):
+        wide = {m: part.pivot(index="seed", columns="method", values=m) for m in ("auprc", "f1")}
+        for method in wide["auprc"].columns.drop(reference, errors="ignore"):
+            wins = [int((wide[m][method] >= wide[m][reference]).sum()) for m in ("auprc", "f1")]
+            n = int(wide["auprc"][[method, reference]].notna().all(axis=1).sum())
+            print(f"- {budget} labels, {method}: {wins[0]} / {wins[1]} of {n}")
 
 
 if __name__ == "__main__":

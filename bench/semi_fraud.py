@@ -529,6 +529,14 @@ def print_verdicts(part: pd.DataFrame) -> None:
             + ("" if low.empty else f"; seeds {', '.join(map(str, low.index))} below or undefined")
             + ")"
         )
+        # A member whose validation F1 is 0 at every epoch has no ratio; the table shows such a
+        # member first (its last/best counts as 0), so its best of 0 marks the seed.
+        undefined = genfin.index[genfin["val_f1_best"] == 0]
+        if len(undefined):
+            print(
+                f"  (members whose validation F1 was 0 at every epoch have no ratio and are left out of "
+                f"that minimum: seeds {', '.join(map(str, undefined))} had one or more)"
+            )
     for name in [b for b in (BOOK, BOOK_LABELLED) if b in present]:
         book = part[part["method"] == name]
         val_collapsed = int((book["val_f1_last"] < 0.5 * book["val_f1_best"]).sum())

@@ -56,6 +56,7 @@ def test_train_prints_json_saves_the_sgan_and_writes_the_report(rows, tmp_path, 
         "chosen stratified from the training rows only",
         "Precision against recall on the test rows",
         "F1 and AUPRC of the SGAN (the first of its 2 members) on its held-out labelled rows",
+        "2 cross-fitted SGANs, each holding out a different 1/2 of the labelled rows",  # from the model
     ):
         assert part in html
     assert "Pseudo labels per round" not in html

@@ -31,6 +31,8 @@ _METRIC_NAMES = {
     "precision_at_k": "precision at k",
     "fit_seconds": "fit (s)",
 }
+# The SGAN's selection metrics (``SGANClassifier._selection_metric()``) as captions name them.
+_SELECTION_NAMES = {"f1": "F1", "auprc": "AUPRC", "accuracy": "accuracy"}
 
 
 def pseudo_label_rounds(model: Any, y_true: np.ndarray | None = None) -> pd.DataFrame:
@@ -98,12 +100,21 @@ def _summary(result: SemiResult) -> str:
         f"labelled ({frauds:,} frauds, {genuine:,} genuine, chosen stratified from the training rows "
         f"only) and {result.n_unlabelled:,} unlabelled. Test: {test:,} rows ({int(result.y_test.sum()):,} "
         f"frauds), whose labels no method saw; {seed}.\n\n"
-        "Methods: the SGAN (genfin's SGANClassifier; with its defaults five cross-fitted SGANs, each "
-        "holding out a different fifth of the labelled rows to choose its best epoch, their probabilities "
-        "averaged) and pseudo labelling (PseudoLabelClassifier around a "
+        f"Methods: the SGAN ({_sgan_description(result.models.get('sgan'))}) and pseudo labelling "
+        "(PseudoLabelClassifier around a "
         "HistGradientBoostingClassifier) learn from the labelled and the unlabelled rows; the supervised "
         "baseline (the same HistGradientBoostingClassifier) from the labelled rows alone. A method that "
         "does not beat the baseline got nothing from the unlabelled rows."
+    )
+
+
+def _sgan_description(model: Any) -> str:
+    n_members = 1 if model is None else len(model.member_histories_)
+    if n_members == 1:
+        return "genfin's SGANClassifier; it holds out a share of the labelled rows to choose its best epoch"
+    return (
+        f"genfin's SGANClassifier: {n_members} cross-fitted SGANs, each holding out a different "
+        f"1/{n_members} of the labelled rows to choose its best epoch, their probabilities averaged"
     )
 
 
@@ -112,7 +123,7 @@ def _progress_caption(model: Any) -> str:
     rollbacks = [int(h.get("epoch", i + 1)) for i, h in enumerate(history) if h.get("rolled_back")]
     n_members = len(model.member_histories_)
     which = "the SGAN" if n_members == 1 else f"the SGAN (the first of its {n_members} members)"
-    metric = {"f1": "F1", "auprc": "AUPRC", "accuracy": "accuracy"}[model._selection_metric()]
+    metric = _SELECTION_NAMES[model._selection_metric()]
     text = (
         f"The F1 and AUPRC of {which} on its held-out labelled rows ({model.n_validation_} rows) after each "
         f"of its {len(history)} epochs; the weights kept are epoch {model.best_epoch_}'s (best "
@@ -198,12 +209,11 @@ def semi_section(
     if progress is not None:
         section.figure(progress, caption=_progress_caption(sgan))
     if progress is not None and len(sgan.member_histories_) > 1:
-        metric = sgan._selection_metric()
-        name = {"f1": "F1", "auprc": "AUPRC", "accuracy": "accuracy"}[metric]
+        metric, n_members = sgan._selection_metric(), len(sgan.member_histories_)
         section.figure(
             members_figure(sgan.member_histories_, sgan.member_best_epochs_, metric=f"val_{metric}"),
             caption=(
-                f"Validation {name} per epoch of each of the SGAN's {len(sgan.member_histories_)} "
+                f"Validation {_SELECTION_NAMES[metric]} per epoch of each of the SGAN's {n_members} "
                 f"cross-fitted members, each on its own share of the labelled rows; the dots are the "
                 f"epochs whose weights each member kept. Their probabilities are averaged. A line flat "
                 f"at 0 is a member that never flagged its validation frauds: it kept the epoch of "

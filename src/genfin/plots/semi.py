@@ -140,9 +140,7 @@ def members_figure(
         (line,) = ax.plot(*zip(*points, strict=True), linewidth=1.2, label=f"member {index + 1}")
         returned = dict(points).get(int(best))
         if returned is not None:
-            ax.plot(
-                [int(best)], [returned], "o", color=line.get_color(), markersize=7, markeredgecolor="black"
-            )
+            ax.plot([int(best)], [returned], "o", color=line.get_color(), markersize=7, markeredgecolor="k")
     ax.plot([], [], "o", color=NEUTRAL_COLOUR, markeredgecolor="k", label="returned epoch")
     ax.legend(frameon=False, loc="lower right", fontsize="small")
     ax.set_ylim(-0.02, 1.02)
