@@ -5,6 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from genfin.training import Callback
+
+
+class InterruptAt(Callback):
+    """Raise KeyboardInterrupt as a user's Ctrl-C would, at the start of a 0-based epoch."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_epoch_start(self, trainer) -> None:
+        if trainer.epoch == self.epoch:
+            raise KeyboardInterrupt
+
 
 def planted_anomalies(n_normal: int = 3000, n_anomalies: int = 60, n_features: int = 10, seed: int = 0):
     """Normal rows on a low-dimensional linear manifold, anomalies off it.
@@ -25,3 +38,9 @@ def planted_anomalies(n_normal: int = 3000, n_anomalies: int = 60, n_features: i
 @pytest.fixture(scope="session")
 def anomaly_data():
     return planted_anomalies()
+
+
+@pytest.fixture
+def interrupt_at():
+    """``interrupt_at(epoch)``: a callback that interrupts training at the start of that epoch."""
+    return InterruptAt

@@ -55,7 +55,7 @@ def test_train_prints_json_saves_the_sgan_and_writes_the_report(rows, tmp_path, 
         "Semi-supervised learning with few labels",
         "chosen stratified from the training rows only",
         "Precision against recall on the test rows",
-        "F1 and AUPRC of the SGAN (the first of its 2 members) on its held-out labelled rows",
+        "2 members on their held-out shares of the labelled rows, pooled",
         "2 cross-fitted SGANs, each holding out a different 1/2 of the labelled rows",  # from the model
     ):
         assert part in html

@@ -11,7 +11,6 @@ from sklearn.base import clone
 import genfin
 from genfin.exceptions import DataValidationError, NotFittedError
 from genfin.models.gan import GAN
-from genfin.training import Callback
 from genfin.training.gan_tricks import GANTricks
 
 RING_CENTRES = np.array([[2 * np.cos(2 * np.pi * i / 8), 2 * np.sin(2 * np.pi * i / 8)] for i in range(8)])
@@ -158,18 +157,7 @@ def test_tabular_sample_snapshots_are_csv_in_original_units(tmp_path):
     assert list(rows.columns) == ["x", "y"] and rows.abs().to_numpy().max() <= 2.3
 
 
-class Interrupt(Callback):
-    """Raise as a user's Ctrl-C would, at the start of an epoch."""
-
-    def __init__(self, at_epoch):
-        self.at_epoch = at_epoch
-
-    def on_epoch_start(self, trainer):
-        if trainer.epoch == self.at_epoch:
-            raise KeyboardInterrupt
-
-
-def test_a_resumed_run_continues_where_it_stopped(tmp_path):
+def test_a_resumed_run_continues_where_it_stopped(tmp_path, interrupt_at):
     images, labels = tiny_digits(32)
     settings = {
         "epochs": 3,
@@ -180,7 +168,7 @@ def test_a_resumed_run_continues_where_it_stopped(tmp_path):
     }
     straight = GAN(**settings).fit(images, labels)
     with pytest.raises(KeyboardInterrupt):
-        GAN(checkpoint_dir=str(tmp_path), **settings).fit(images, labels, callbacks=[Interrupt(at_epoch=2)])
+        GAN(checkpoint_dir=str(tmp_path), **settings).fit(images, labels, callbacks=[interrupt_at(2)])
     resumed = GAN(checkpoint_dir=str(tmp_path), **settings).fit(images, labels)
     assert [h["epoch"] for h in resumed.history_] == [1, 2, 3]
     for key, value in straight.module_.state_dict().items():

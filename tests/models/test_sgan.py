@@ -6,7 +6,8 @@ import genfin
 from genfin.exceptions import DataValidationError, NotFittedError
 from genfin.models import SGANClassifier
 from genfin.nn import SGANEnsemble, SGANNetworks
-from genfin.training import Callback, SGANTask
+from genfin.training import Callback, SGANTask, make_generators
+from genfin.training.sgan_task import validation_logs
 
 # Fast settings for tiny data: the book's 2e-4 needs thousands of steps, these tests take ~100.
 # One member: most tests are about a single SGAN; the default of five members has its own tests.
@@ -237,13 +238,19 @@ def test_cross_fitted_members_each_validate_on_their_own_fold(data):
     X, _, y = data
     model = SGANClassifier(random_state=0, **{**FAST, "epochs": 3, "n_members": 3}).fit(X, y)
     labels = model._check_y(y, len(y))
-    folds = model._validation_folds(labels, np.random.default_rng(0))
+    folds = model._validation_folds(labels, make_generators(0)[0])  # as fit draws them
     labelled = np.flatnonzero(y != -1)
     # Every label validates exactly one member; every member validates on both classes.
     np.testing.assert_array_equal(np.sort(np.concatenate(folds)), labelled)
     assert all(set(labels[fold]) == {0, 1} for fold in folds)
-    assert len(model.member_histories_) == 3 and len(model.member_best_epochs_) == 3
-    assert model.history_ is model.member_histories_[0]
+    assert len(model.member_histories_) == 3
+    # The history's validation scores pool the three folds: its loss is the members' losses
+    # weighted by their fold sizes, not the first member's.
+    sizes = np.array([len(fold) for fold in folds])
+    for epoch, pooled in enumerate(model.history_):
+        member_losses = [history[epoch]["val_loss"] for history in model.member_histories_]
+        assert pooled["val_loss"] == pytest.approx(np.dot(sizes, member_losses) / sizes.sum())
+        assert not any(name.startswith("member") for name in pooled)
     # The ensemble's probabilities are the mean of its members'.
     inputs = model._to_model_space(X.astype(np.float32))
     with torch.no_grad():
@@ -281,7 +288,25 @@ def test_an_ensemble_saves_and_loads(data, tmp_path):
     model.save(tmp_path / "ensemble")
     loaded = genfin.load(tmp_path / "ensemble")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
-    assert loaded.member_best_epochs_ == model.member_best_epochs_
+    assert loaded.member_histories_ == model.member_histories_ and loaded.best_epoch_ == model.best_epoch_
+
+
+def test_members_return_the_epoch_of_the_best_pooled_score(data):
+    X, _, y = data
+    model = SGANClassifier(random_state=0, **{**FAST, "n_members": 3, "patience": 2}).fit(X, y)
+    # The guard keeps the first epoch of the highest pooled F1, ties to the lower pooled loss.
+    keys = [(logs["val_f1"], -logs["val_loss"]) for logs in model.history_]
+    assert model.best_epoch_ == keys.index(max(keys)) + 1
+    assert model.best_epoch_ < len(model.history_)  # so the members were put back to an earlier epoch
+    # Every member is returned as it was at that epoch: its fold's scores then are its own now.
+    labels = model._check_y(y, len(y))
+    folds = model._validation_folds(labels, make_generators(0)[0])  # as fit draws them
+    inputs = model._to_model_space(X.astype(np.float32))
+    for member, fold, history in zip(model.module_.members, folds, model.member_histories_, strict=True):
+        with torch.no_grad():
+            proba = torch.softmax(member(inputs[fold]), dim=1)
+        scores = validation_logs(torch.from_numpy(labels[fold]), proba)
+        assert scores["val_loss"] == pytest.approx(history[model.best_epoch_ - 1]["val_loss"], rel=1e-5)
 
 
 def test_bfloat16_training_still_learns(data):
@@ -289,3 +314,15 @@ def test_bfloat16_training_still_learns(data):
     model = SGANClassifier(random_state=0, precision="bfloat16", **FAST).fit(X, y)
     assert unlabelled_accuracy(model, data) >= 0.8
     assert model.predict_proba(X).dtype == np.float64  # prediction is not in bfloat16
+
+
+def test_an_interrupted_ensemble_resumes_where_it_stopped(data, tmp_path, interrupt_at):
+    X, _, y = data
+    settings = {**FAST, "epochs": 4, "n_members": 2, "random_state": 0}
+    straight = SGANClassifier(**settings).fit(X, y)
+    with pytest.raises(KeyboardInterrupt):
+        SGANClassifier(checkpoint_dir=str(tmp_path), **settings).fit(X, y, callbacks=[interrupt_at(2)])
+    resumed = SGANClassifier(checkpoint_dir=str(tmp_path), **settings).fit(X, y)
+    assert [logs["epoch"] for logs in resumed.history_] == [1, 2, 3, 4]
+    assert resumed.best_epoch_ == straight.best_epoch_
+    np.testing.assert_array_equal(resumed.predict_proba(X), straight.predict_proba(X))

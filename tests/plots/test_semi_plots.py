@@ -40,18 +40,23 @@ def test_progress_figure_errors_name_the_problem():
         progress_figure([{"epoch": 1, "d_loss": 0.5}])
 
 
-def test_members_figure_draws_one_line_per_member_and_dots_its_returned_epoch():
+def test_members_figure_draws_each_member_thin_and_the_pooled_score_that_chose_the_epoch():
     other = [{**h, "val_f1": 0.0} for h in HISTORY]  # a member that never flagged its fraud
-    fig = members_figure([HISTORY, other], [2, 1])
+    pooled = [{**h, "val_f1": 0.3} for h in HISTORY]
+    fig = members_figure([HISTORY, other], pooled)
     lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
     assert list(lines["member 1"].get_ydata()) == [0.2, 0.6, 0.1, 0.0, 0.5]
     assert list(lines["member 2"].get_ydata()) == [0.0] * 5
-    dots = [line for line in fig.axes[0].get_lines() if line.get_marker() == "o" and len(line.get_xdata())]
-    assert sorted((int(d.get_xdata()[0]), float(d.get_ydata()[0])) for d in dots) == [(1, 0.0), (2, 0.6)]
+    assert list(lines["pooled (chooses the epoch)"].get_ydata()) == [0.3] * 5
+    assert list(lines["returned epoch (2)"].get_xdata()) == [2, 2]  # the pooled history's best_epoch
+    labels = [
+        line.get_label() for line in members_figure([HISTORY], pooled, best_epoch=5).axes[0].get_lines()
+    ]
+    assert "returned epoch (5)" in labels
 
 
 def test_members_figure_errors_name_the_problem():
-    with pytest.raises(DataValidationError, match="one returned epoch per member"):
-        members_figure([HISTORY], [1, 2])
-    with pytest.raises(DataValidationError, match="no 'val_auprc'"):
-        members_figure([[{"epoch": 1, "val_f1": 0.5}]], [1], metric="val_auprc")
+    with pytest.raises(DataValidationError, match="need 'val_f1'"):
+        members_figure([], HISTORY)
+    with pytest.raises(DataValidationError, match="need 'val_auprc'"):
+        members_figure([[{"epoch": 1, "val_f1": 0.5}]], HISTORY, metric="val_auprc")

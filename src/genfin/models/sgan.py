@@ -37,8 +37,9 @@ from genfin.nn.sgan import (
 )
 from genfin.training import Callback, Checkpoint, ProgressBar, Trainer, make_generators, seeded, torch_threads
 from genfin.training.collapse_guard import ACTIONS, CollapseGuard
+from genfin.training.cross_fitting import CrossFittedTask, split_member_logs
 from genfin.training.device import PRECISIONS, fork_rng_seed
-from genfin.training.sgan_task import FORMULATIONS, SGANTask, unweighted_logits
+from genfin.training.sgan_task import FORMULATIONS, SGANTask, unweighted_logits, validation_logs
 
 __all__ = ["SGANClassifier", "UNLABELLED"]
 
@@ -83,7 +84,8 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
     A stratified share of the labelled rows (``validation_fraction``) is held out; after every
     epoch the model is scored on it, the best epoch's weights are kept, and the collapse guard
     rolls back or stops training when the score has stayed below its best for ``patience``
-    epochs. The returned model is the best one seen.
+    epochs. The returned model is the best one seen. Rows get five cross-fitted members by
+    default (``n_members``), validated together on their pooled held-out folds.
 
     Parameters
     ----------
@@ -143,14 +145,18 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
     n_members : int or "auto", default="auto"
         Number of SGANs to train and average; ``"auto"``: 5 for rows, 1 for images. Several
         members cross-fit: the labelled rows are dealt into ``n_members`` stratified folds, member
-        ``i`` validates (and picks its epoch) on fold ``i`` and trains on the rest, so every label
-        trains all members but one, and ``predict_proba`` is the mean of the members'
-        probabilities. The held-out share is then ``1 / n_members`` (``validation_fraction`` only
-        switches validation off when 0, and then every member trains on every label). Costs
-        ``n_members`` times the training time. One member keeps a fifth of the few labels out of
-        training for good; on the card sample's design splits (seeds 10-17) five members raised
-        mean test AUPRC at every label budget (docs/benchmarks_semi.md). Images default to one:
-        an MNIST run is long, and with 100 labels one member already reaches 98%.
+        ``i`` holds out fold ``i`` and trains on the rest, so every label trains all members but
+        one, and ``predict_proba`` is the mean of the members' probabilities. The members train
+        side by side, an epoch of each per epoch, and are validated together: each member scores
+        its own fold and the scores are pooled (out-of-fold, as in cross-validation), so the epoch
+        is chosen, and the collapse guard acts, on every held-out label at once rather than on
+        one member's fifth of them (one fraud of five with 100 labels). The held-out share is then
+        ``1 / n_members`` (``validation_fraction`` only switches validation off when 0, and then
+        every member trains on every label). Costs ``n_members`` times the training time. One
+        member keeps a fifth of the few labels out of training for good; on the card sample's
+        design splits (seeds 10-17) five members raised mean test AUPRC at every label budget
+        (docs/benchmarks_semi.md). Images default to one: an MNIST run is long, and with 100
+        labels one member already reaches 98%.
     selection_metric : {"auto", "auprc", "f1", "accuracy"}, default="auto"
         Validation score that picks the best epoch (ties go to the lower validation loss);
         ``"auto"``: F1 of the positive class for two classes (the score of the book's "SGAN
@@ -198,19 +204,21 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
     scaler_ : MinMaxScaler or None
         The scaler of rows (None for images).
     n_labelled_, n_unlabelled_, n_validation_ : int
-        Labelled training rows, unlabelled rows, and labelled rows held out for validation (the
-        first member's, with several).
+        Labelled training rows, unlabelled rows, and labelled rows held out for validation (per
+        member: the first member's, with several).
     history_ : list of dict
         One entry per epoch: ``d_loss``, ``supervised_loss``, ``unsupervised_loss``, ``g_loss``,
         ``d_real``, ``d_fake``, ``train_accuracy``, and with validation ``val_loss``,
         ``val_accuracy``, ``val_f1``, ``val_auprc``, ``best_epoch``, ``rolled_back``.
-        :func:`genfin.plots.progress_figure` draws the validation curves.
+        With several members the losses are means over all members' steps and the validation
+        scores are those of the pooled folds. :func:`genfin.plots.progress_figure` draws the
+        validation curves.
     best_epoch_ : int
-        The 1-based epoch whose weights were returned (the last one with ``collapse_guard="off"``
-        or without validation rows). With several members, ``history_`` and ``best_epoch_`` are
-        the first member's.
-    member_histories_, member_best_epochs_ : list
-        Every member's ``history_`` and ``best_epoch_``.
+        The 1-based epoch whose weights were returned, the same for every member (the last one
+        with ``collapse_guard="off"`` or without validation rows).
+    member_histories_ : list of list of dict
+        Per member and epoch, the validation scores on its own fold (``val_loss``, ``val_f1``,
+        ...) and ``best_epoch``; with one member, ``[history_]``.
     class_weights_ : list of float
         The ``K + 1`` class weights of training (the fake class last). They are divided back out
         of the predictions: ``predict_proba`` gives probabilities at the labelled rows' class
@@ -242,7 +250,6 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         "history_",
         "best_epoch_",
         "member_histories_",
-        "member_best_epochs_",
     )
 
     def __init__(
@@ -456,7 +463,8 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             rows while ``validation_fraction > 0``.
         callbacks : iterable of genfin.training.Callback, optional
             Extra callbacks for the training loop (run before the collapse guard); with several
-            members they see every member's training in turn.
+            members the loop's task is a :class:`~genfin.training.cross_fitting.CrossFittedTask`
+            whose epochs run every member in turn.
 
         Returns
         -------
@@ -482,18 +490,22 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         self.n_labelled_ = len(labelled) - self.n_validation_
         inputs = self._to_model_space(rows)
 
-        members, self.member_histories_, self.member_best_epochs_ = [], [], []
-        for index, validation in enumerate(folds):
-            if len(folds) > 1:
-                # Each member its own streams, drawn from the estimator's in order.
-                rng, random = make_generators(fork_rng_seed(rng))
-            networks, history, best_epoch = self._fit_member(
-                inputs, labels, validation, (rng, random), callbacks, index
-            )
-            members.append(networks)
-            self.member_histories_.append(history)
-            self.member_best_epochs_.append(best_epoch)
-        self.history_, self.best_epoch_ = self.member_histories_[0], self.member_best_epochs_[0]
+        with torch_threads(self._threads()), seeded(fork_rng_seed(rng)):
+            members, tasks = [], []
+            for validation in folds:
+                if len(folds) > 1:
+                    # Each member its own streams, drawn from the estimator's in order.
+                    rng, random = make_generators(fork_rng_seed(rng))
+                networks, task = self._member_task(inputs, labels, validation, (rng, random))
+                members.append(networks)
+                tasks.append(task)
+            history, self.best_epoch_ = self._train(tasks, inputs, labels, folds, callbacks)
+        if len(tasks) == 1:
+            self.history_, self.member_histories_ = history, [history]
+        else:
+            self.history_, self.member_histories_ = split_member_logs(history, len(tasks))
+        # The classifier of each member is its averaged discriminator when there is one.
+        members = [SGANNetworks(m.generator, t.classifier) for m, t in zip(members, tasks, strict=True)]
         self.module_ = (members[0] if len(members) == 1 else SGANEnsemble(members)).eval()
         return self
 
@@ -506,19 +518,18 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             return [held_out_share(labels, float(self.validation_fraction), rng)]
         return cross_fitted_folds(labels, n_members, rng)
 
-    def _fit_member(
+    def _member_task(
         self,
         inputs: torch.Tensor,
         labels: np.ndarray,
         validation: np.ndarray,
         generators: tuple[np.random.Generator, torch.Generator],
-        callbacks: Iterable[Callback],
-        index: int,
-    ) -> tuple[SGANNetworks, list[dict[str, Any]], int]:
-        """Train member ``index`` holding out ``validation``; its networks, history and returned epoch.
+    ) -> tuple[SGANNetworks, SGANTask]:
+        """A member's networks and training task, holding out the labelled rows ``validation``.
 
-        ``generators`` are the member's numpy and torch random streams; the class weights are the
-        estimator's ``class_weights_``, shared by all members.
+        ``generators`` are the member's numpy and torch random streams; the weights draw from
+        torch's global stream (seeded by ``fit``); the class weights are the estimator's
+        ``class_weights_``, shared by all members.
         """
         rng, random = generators
         training = np.setdiff1d(np.flatnonzero(labels != UNLABELLED), validation)
@@ -526,73 +537,77 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         pool = np.setdiff1d(np.arange(inputs.shape[0]), validation)
         device = self._device()
         as_labels = lambda index: torch.from_numpy(labels[index]).to(device)  # noqa: E731
-        task_data = {
-            "X_labelled": inputs[training].to(device),
-            "y_labelled": as_labels(training),
-            "X_unlabelled": inputs[pool].to(device),
-            "X_val": inputs[validation].to(device) if len(validation) else None,
-            "y_val": as_labels(validation) if len(validation) else None,
-        }
-        folder = None
-        if self.checkpoint_dir is not None:
-            folder = Path(self.checkpoint_dir)
-            folder = folder / f"member{index + 1}" if self._n_members() > 1 else folder
-        build_seed = fork_rng_seed(rng)
-        with torch_threads(self._threads()), seeded(build_seed):
-            module = self._build_networks().to(device)
-            if self.kind_ == "image":
-                init_rows = rng.choice(pool, size=min(_INIT_ROWS, len(pool)), replace=False)
-                module.discriminator.initialise(inputs[init_rows].to(device))
-            task = SGANTask(
-                module.generator,
-                module.discriminator,
-                **task_data,
-                batch_size=int(self.batch_size),
-                labelled_batch_size=int(self.labelled_batch_size or self.batch_size),
-                formulation=self._formulation(),
-                feature_matching=self.feature_matching,
-                class_weights=torch.tensor(self.class_weights_, dtype=torch.float32),
-                unsupervised_weight=float(self.unsupervised_weight),
-                average_discriminator=float(self.average_discriminator),
-                generator_lr=float(self.generator_lr or _LEARNING_RATE[self.kind_]),
-                discriminator_lr=float(self.discriminator_lr or _LEARNING_RATE[self.kind_]),
-                betas=(float(self.betas[0]), float(self.betas[1])),
-                random=random,
+        module = self._build_networks().to(device)
+        if self.kind_ == "image":
+            init_rows = rng.choice(pool, size=min(_INIT_ROWS, len(pool)), replace=False)
+            module.discriminator.initialise(inputs[init_rows].to(device))
+        task = SGANTask(
+            module.generator,
+            module.discriminator,
+            X_labelled=inputs[training].to(device),
+            y_labelled=as_labels(training),
+            X_unlabelled=inputs[pool].to(device),
+            X_val=inputs[validation].to(device) if len(validation) else None,
+            y_val=as_labels(validation) if len(validation) else None,
+            batch_size=int(self.batch_size),
+            labelled_batch_size=int(self.labelled_batch_size or self.batch_size),
+            formulation=self._formulation(),
+            feature_matching=self.feature_matching,
+            class_weights=torch.tensor(self.class_weights_, dtype=torch.float32),
+            unsupervised_weight=float(self.unsupervised_weight),
+            average_discriminator=float(self.average_discriminator),
+            generator_lr=float(self.generator_lr or _LEARNING_RATE[self.kind_]),
+            discriminator_lr=float(self.discriminator_lr or _LEARNING_RATE[self.kind_]),
+            betas=(float(self.betas[0]), float(self.betas[1])),
+            random=random,
+        )
+        return module, task
+
+    def _train(
+        self,
+        tasks: list[SGANTask],
+        inputs: torch.Tensor,
+        labels: np.ndarray,
+        folds: list[np.ndarray],
+        callbacks: Iterable[Callback],
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Train the members in one loop (side by side when several); the history and returned epoch.
+
+        Several members validate on their folds pooled and share one collapse guard
+        (:class:`~genfin.training.cross_fitting.CrossFittedTask`): one epoch for all, chosen on
+        every held-out label rather than on one member's few.
+        """
+        task = tasks[0] if len(tasks) == 1 else CrossFittedTask(tasks, validation_logs)
+        all_callbacks = list(callbacks)
+        guard = None
+        if any(len(fold) for fold in folds):
+            folder = None if self.checkpoint_dir is None else Path(self.checkpoint_dir) / "best"
+            guard = CollapseGuard(
+                f"val_{self._selection_metric()}",
+                patience=int(self.patience),
+                action=self.collapse_guard,
+                folder=folder,
             )
-            all_callbacks = list(callbacks)
-            guard = None
-            if len(validation):
-                guard = CollapseGuard(
-                    f"val_{self._selection_metric()}",
-                    patience=int(self.patience),
-                    action=self.collapse_guard,
-                    folder=None if folder is None else folder / "best",
-                )
-                all_callbacks.append(guard)
-            if self.verbose:
-                n_members = self._n_members()
-                all_callbacks.append(
-                    ProgressBar(prefix=f"member {index + 1}/{n_members}, " if n_members > 1 else "")
-                )
-            history = None
-            if folder is not None:
-                fingerprint = self._run_fingerprint(inputs, labels, validation, n_classes=len(self.classes_))
-                checkpoint = Checkpoint(folder, fingerprint=fingerprint)
-                if checkpoint.exists():
-                    history = checkpoint.restore(task)
-                all_callbacks.append(checkpoint)
-            history = Trainer(
-                task,
-                epochs=int(self.epochs),
-                callbacks=all_callbacks,
-                history=history,
-                precision=self.precision,
-                device=device,
-            ).fit()
+            all_callbacks.append(guard)
+        if self.verbose:
+            all_callbacks.append(ProgressBar(prefix=f"{len(tasks)} members, " if len(tasks) > 1 else ""))
+        history = None
+        if self.checkpoint_dir is not None:
+            fingerprint = self._run_fingerprint(inputs, labels, *folds, n_classes=len(self.classes_))
+            checkpoint = Checkpoint(self.checkpoint_dir, fingerprint=fingerprint)
+            if checkpoint.exists():
+                history = checkpoint.restore(task)
+            all_callbacks.append(checkpoint)
+        history = Trainer(
+            task,
+            epochs=int(self.epochs),
+            callbacks=all_callbacks,
+            history=history,
+            precision=self.precision,
+            device=self._device(),
+        ).fit()
         selected = guard is not None and self.collapse_guard != "off"
-        best_epoch = guard.best_epoch if selected else len(history)
-        # The classifier is the averaged discriminator when there is one.
-        return SGANNetworks(module.generator, task.classifier), history, best_epoch
+        return history, guard.best_epoch if selected else len(history)
 
     def _n_members(self) -> int:
         if self.n_members != "auto":

@@ -114,7 +114,8 @@ def _sgan_description(model: Any) -> str:
         return "genfin's SGANClassifier; it holds out a share of the labelled rows to choose its best epoch"
     return (
         f"genfin's SGANClassifier: {n_members} cross-fitted SGANs, each holding out a different "
-        f"1/{n_members} of the labelled rows to choose its best epoch, their probabilities averaged"
+        f"1/{n_members} of the labelled rows, their probabilities averaged; the held-out shares, "
+        f"pooled, choose the members' common best epoch"
     )
 
 
@@ -122,12 +123,17 @@ def _progress_caption(model: Any) -> str:
     history = model.history_
     rollbacks = [int(h.get("epoch", i + 1)) for i, h in enumerate(history) if h.get("rolled_back")]
     n_members = len(model.member_histories_)
-    which = "the SGAN" if n_members == 1 else f"the SGAN (the first of its {n_members} members)"
     metric = _SELECTION_NAMES[model._selection_metric()]
+    if n_members == 1:
+        scored = f"the SGAN on its held-out labelled rows ({model.n_validation_} rows)"
+    else:
+        scored = (
+            f"the SGAN's {n_members} members on their held-out shares of the labelled rows, pooled "
+            f"(each row scored by the member that did not train on it)"
+        )
     text = (
-        f"The F1 and AUPRC of {which} on its held-out labelled rows ({model.n_validation_} rows) after each "
-        f"of its {len(history)} epochs; the weights kept are epoch {model.best_epoch_}'s (best "
-        f"validation {metric})."
+        f"The F1 and AUPRC of {scored} after each of its {len(history)} epochs; the weights kept are "
+        f"epoch {model.best_epoch_}'s (best validation {metric})."
     )
     if rollbacks:
         text += (
@@ -211,13 +217,15 @@ def semi_section(
     if progress is not None and len(sgan.member_histories_) > 1:
         metric, n_members = sgan._selection_metric(), len(sgan.member_histories_)
         section.figure(
-            members_figure(sgan.member_histories_, sgan.member_best_epochs_, metric=f"val_{metric}"),
+            members_figure(
+                sgan.member_histories_, sgan.history_, best_epoch=sgan.best_epoch_, metric=f"val_{metric}"
+            ),
             caption=(
                 f"Validation {_SELECTION_NAMES[metric]} per epoch of each of the SGAN's {n_members} "
-                f"cross-fitted members, each on its own share of the labelled rows; the dots are the "
-                f"epochs whose weights each member kept. Their probabilities are averaged. A line flat "
-                f"at 0 is a member that never flagged its validation frauds: it kept the epoch of "
-                f"lowest validation loss."
+                f"cross-fitted members on its own share of the labelled rows (thin lines), and of all "
+                f"shares pooled (bold), which chose the one epoch all members return (dashed). A "
+                f"member's share holds few frauds, so its line jumps; a line flat at 0 is a member "
+                f"that never flagged its own validation frauds."
             ),
         )
     if rounds is not None:

@@ -95,24 +95,29 @@ def progress_figure(
 
 
 def members_figure(
-    histories: Sequence[Sequence[Mapping[str, float]]],
-    best_epochs: Sequence[int],
+    member_histories: Sequence[Sequence[Mapping[str, float]]],
+    pooled: Sequence[Mapping[str, float]],
     *,
+    best_epoch: int | None = None,
     metric: str = "val_f1",
     title: str = "Cross-fitted members: validation score per epoch",
 ) -> Figure:
-    """One line per cross-fitted member (``SGANClassifier.member_histories_``), its returned epoch dotted.
+    """One thin line per cross-fitted member, the pooled score that chose the epoch in bold.
 
-    Each member validates on its own share of the labels, so the lines differ in level as well
-    as in shape; what the figure shows is whether any member fell or never learnt (a line flat
-    at 0: no validation fraud ever flagged) and where each one's weights came from.
+    Each member is scored on its own share of the labels (``SGANClassifier.member_histories_``),
+    so the thin lines differ in level as well as in shape, and a member's few validation frauds
+    make its line jump between a few values (a line flat at 0: it never flagged its frauds). The
+    bold line scores all shares pooled (``SGANClassifier.history_``): that is the score the
+    members' one common epoch was chosen on, marked by the dashed line.
 
     Parameters
     ----------
-    histories
-        One history per member, each as ``SGANClassifier.history_``.
-    best_epochs
-        The 1-based epoch each member returned (``member_best_epochs_``).
+    member_histories
+        One history per member: epoch logs holding ``metric``.
+    pooled
+        The pooled history, holding ``metric``.
+    best_epoch
+        The 1-based epoch the members returned; None: the pooled history's last ``best_epoch``.
     metric
         The key to draw, a score in [0, 1].
     title
@@ -122,26 +127,23 @@ def members_figure(
     -------
     matplotlib.figure.Figure
     """
-    if not histories or len(histories) != len(best_epochs):
+    histories = [*member_histories, pooled]
+    if not member_histories or any(not any(metric in h for h in history) for history in histories):
         raise DataValidationError(
-            f"expected one returned epoch per member history, got {len(histories)} histories and "
-            f"{len(best_epochs)} epochs",
-            source="histories",
-        )
-    if any(not any(metric in h for h in history) for history in histories):
-        raise DataValidationError(
-            f"a member's history holds no {metric!r}; validation scores need validation rows",
+            f"every member's history and the pooled history need {metric!r}; validation scores need "
+            f"validation rows (got {len(member_histories)} member histories)",
             source="histories",
         )
     fig = new_figure(6.4, 3.8)
     ax = fig.add_subplot()
-    for index, (history, best) in enumerate(zip(histories, best_epochs, strict=True)):
-        points = [(int(h.get("epoch", i + 1)), h[metric]) for i, h in enumerate(history) if metric in h]
-        (line,) = ax.plot(*zip(*points, strict=True), linewidth=1.2, label=f"member {index + 1}")
-        returned = dict(points).get(int(best))
-        if returned is not None:
-            ax.plot([int(best)], [returned], "o", color=line.get_color(), markersize=7, markeredgecolor="k")
-    ax.plot([], [], "o", color=NEUTRAL_COLOUR, markeredgecolor="k", label="returned epoch")
+    for index, history in enumerate(member_histories):
+        ax.plot(*_series(history, metric), linewidth=0.9, alpha=0.7, label=f"member {index + 1}")
+    ax.plot(*_series(pooled, metric), color="k", linewidth=2.2, label="pooled (chooses the epoch)")
+    best = int(pooled[-1].get("best_epoch", 0) if best_epoch is None else best_epoch)
+    if best:
+        ax.axvline(
+            best, color=NEUTRAL_COLOUR, linestyle="--", linewidth=1.2, label=f"returned epoch ({best})"
+        )
     ax.legend(frameon=False, loc="lower right", fontsize="small")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("epoch")
@@ -149,3 +151,9 @@ def members_figure(
     ax.set_title(title)
     style_axes(ax)
     return fig
+
+
+def _series(history: Sequence[Mapping[str, float]], metric: str) -> tuple[list[int], list[float]]:
+    """Epochs and values of ``metric`` in a history (epochs without it left out)."""
+    points = [(int(h.get("epoch", i + 1)), float(h[metric])) for i, h in enumerate(history) if metric in h]
+    return [e for e, _ in points], [v for _, v in points]

@@ -40,7 +40,14 @@ from genfin.nn.sgan import SGANDiscriminator
 from genfin.training.gan_task import adam, frozen
 from genfin.training.gan_tricks import AveragedCopy, sample_latent
 
-__all__ = ["FORMULATIONS", "SGANTask", "frozen_batch_statistics", "unweighted_logits", "validation_scores"]
+__all__ = [
+    "FORMULATIONS",
+    "SGANTask",
+    "frozen_batch_statistics",
+    "unweighted_logits",
+    "validation_logs",
+    "validation_scores",
+]
 
 FORMULATIONS = ("improved", "book")
 _CHUNK = 4_096
@@ -95,6 +102,13 @@ def validation_scores(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
         scores["f1"] = float(f1_score(y, predicted, labels=present, average="macro", zero_division=0))
         scores["auprc"] = float(np.mean([average_precision_score(y == k, proba[:, k]) for k in present]))
     return scores
+
+
+def validation_logs(y: torch.Tensor, proba: torch.Tensor) -> dict[str, float]:
+    """``val_loss``, ``val_accuracy``, ``val_f1`` and ``val_auprc`` of probabilities ``proba`` for ``y``."""
+    loss = F.nll_loss(torch.log(proba.clamp_min(1e-12)), y)
+    scores = validation_scores(y.cpu().numpy(), proba.cpu().numpy())
+    return {"val_loss": float(loss), **{f"val_{name}": value for name, value in scores.items()}}
 
 
 class SGANTask:
@@ -334,10 +348,7 @@ class SGANTask:
         """``val_loss`` (cross-entropy over the real classes), ``val_accuracy``, ``val_f1``, ``val_auprc``."""
         if self.X_val is None or self.y_val is None:
             return {}
-        proba = self.predict_proba(self.X_val)
-        loss = F.nll_loss(torch.log(proba.clamp_min(1e-12)), self.y_val)
-        scores = validation_scores(self.y_val.cpu().numpy(), proba.cpu().numpy())
-        return {"val_loss": float(loss), **{f"val_{name}": value for name, value in scores.items()}}
+        return validation_logs(self.y_val, self.predict_proba(self.X_val))
 
     # ------------------------------------------------------------------ checkpoints
 
