@@ -14,6 +14,7 @@ from sklearn.base import TransformerMixin
 
 from genfin.data.scaling import make_scaler
 from genfin.exceptions import DataValidationError
+from genfin.models._params import IntSizes, Number, OneOf, PositiveInt, Rule, optional
 from genfin.models._validation import (
     check_codes,
     check_features,
@@ -183,6 +184,17 @@ class AdversarialAutoencoder(TransformerMixin, TorchEstimator):
         "image_shape_",
         "history_",
     )
+    _PARAMETER_RULES: ClassVar[dict[str, Rule]] = {
+        "kind": OneOf(*_KINDS),
+        "hidden_layer_sizes": optional(IntSizes(allow_empty=True)),
+        "latent_dim": optional(PositiveInt()),
+        "scaler": OneOf("standard", "minmax", "none"),
+        "epochs": PositiveInt(),
+        "batch_size": PositiveInt(),
+        "learning_rate": Number(low=0, low_closed=False),
+        "adversarial_lr": Number(low=0, low_closed=False),
+        "n_threads": optional(PositiveInt()),
+    }
 
     def __init__(
         self,
@@ -214,19 +226,6 @@ class AdversarialAutoencoder(TransformerMixin, TorchEstimator):
         self.n_threads = n_threads
         self.checkpoint_dir = checkpoint_dir
         self.verbose = verbose
-
-    def _check_params(self) -> None:
-        self._check_kind_and_sizes(_KINDS)
-        if self.scaler not in ("standard", "minmax", "none"):
-            self._reject("scaler", "must be one of ('standard', 'minmax', 'none')")
-        for name in ("epochs", "batch_size"):
-            if not is_positive_int(getattr(self, name)):
-                self._reject(name, "must be a positive int")
-        for name in ("learning_rate", "adversarial_lr"):
-            if isinstance(getattr(self, name), bool) or not getattr(self, name) > 0:
-                self._reject(name, "must be > 0")
-        if self.n_threads is not None and not is_positive_int(self.n_threads):
-            self._reject("n_threads", "must be None or a positive int")
 
     def _build_module(self) -> AdversarialAutoencoderNet:
         hidden, latent, output = _DEFAULTS[self.kind_]

@@ -14,6 +14,7 @@ from sklearn.base import TransformerMixin
 from torch import nn
 
 from genfin.data.scaling import make_scaler
+from genfin.models._params import IntSizes, Number, OneOf, PositiveInt, Rule, optional
 from genfin.models._threshold import (
     threshold_for_contamination,
     threshold_for_precision,
@@ -324,6 +325,23 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
         "history_",
         "training_score_quantiles_",
     )
+    _PARAMETER_RULES: ClassVar[dict[str, Rule]] = {
+        "hidden_layer_sizes": IntSizes(),
+        "activation": OneOf(*ACTIVATION_NAMES),
+        "output_activation": OneOf(*ACTIVATION_NAMES),
+        "scaler": OneOf("minmax", "standard", "none"),
+        "loss": OneOf(*_LOSSES),
+        "epochs": PositiveInt(),
+        "batch_size": PositiveInt(),
+        "patience": PositiveInt(),
+        "trim_rounds": PositiveInt(),
+        "learning_rate": Number(low=0, low_closed=False),
+        "weight_decay": Number(low=0),
+        "validation_fraction": Number(0, 1),
+        "trim_fraction": Number(0, 0.5),
+        "contamination": Number(0, 0.5, low_closed=False),
+        "n_threads": optional(PositiveInt()),
+    }
 
     def __init__(
         self,
@@ -375,34 +393,9 @@ class AutoencoderDetector(TransformerMixin, TorchEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _check_params(self) -> None:
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, (int, np.integer)) or not sizes or any(int(s) < 1 for s in sizes):
-            self._reject("hidden_layer_sizes", "must be a non-empty sequence of positive ints")
-        for name in ("activation", "output_activation"):
-            if getattr(self, name) not in ACTIVATION_NAMES:
-                self._reject(name, f"must be one of {ACTIVATION_NAMES}")
-        if self.scaler not in ("minmax", "standard", "none"):
-            self._reject("scaler", "must be 'minmax', 'standard' or 'none'")
-        if self.loss not in _LOSSES:
-            self._reject("loss", f"must be one of {_LOSSES}")
-        for name in ("epochs", "batch_size", "patience", "trim_rounds"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                self._reject(name, "must be a positive int")
-        if not self.learning_rate > 0:
-            self._reject("learning_rate", "must be > 0")
-        if not self.weight_decay >= 0:
-            self._reject("weight_decay", "must be >= 0")
-        if not 0 <= self.validation_fraction < 1:
-            self._reject("validation_fraction", "must be in [0, 1)")
+        super()._check_params()
         if self.early_stopping and self.validation_fraction == 0:
             self._reject("validation_fraction", "must be > 0 when early_stopping=True")
-        if not 0 <= self.trim_fraction < 0.5:
-            self._reject("trim_fraction", "must be in [0, 0.5)")
-        if not 0 < self.contamination < 0.5:
-            self._reject("contamination", "must be in (0, 0.5)")
-        if self.n_threads is not None and self.n_threads < 1:
-            self._reject("n_threads", "must be None or >= 1")
 
     def _build_module(self) -> nn.Module:
         return DenseAutoencoder(

@@ -14,6 +14,7 @@ from sklearn.base import BaseEstimator
 from genfin.data.scaling import scaler_from_dict
 from genfin.exceptions import ModelFileError
 from genfin.io import SavedModel, write_model_folder
+from genfin.models._params import Rule, check_params, parameter_error
 
 
 def _json_safe(value: Any) -> Any:
@@ -40,6 +41,8 @@ class TorchEstimator(BaseEstimator):
     """
 
     _saved_attributes: ClassVar[tuple[str, ...]] = ()
+    #: The rule of each hyperparameter that can be checked on its own, enforced by ``_check_params``.
+    _PARAMETER_RULES: ClassVar[dict[str, Rule]] = {}
 
     def save(self, folder: str | Path) -> Path:
         """Save the fitted model to ``folder`` (weights as safetensors, the rest as JSON).
@@ -60,26 +63,21 @@ class TorchEstimator(BaseEstimator):
             folder, class_name=type(self).__name__, params=params, state=state, tensors=tensors
         )
 
+    def _check_params(self) -> Any:
+        """Check the hyperparameters against ``_PARAMETER_RULES`` before any work.
+
+        Subclasses add the conditions that tie hyperparameters together, and may return what they
+        derive from them (``GAN`` returns its ``GANTricks``).
+        """
+        check_params(self, self._PARAMETER_RULES)
+
     def _reject(self, name: str, rule: str) -> NoReturn:
-        """Raise the error of a hyperparameter that breaks ``rule``, naming the estimator and the value."""
-        raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
+        """Raise the error of a hyperparameter that breaks ``rule``, naming the estimator and the value.
 
-    def _check_kind_and_sizes(self, kinds: tuple[str, ...], *, allow_no_hidden: bool = True) -> None:
-        """Check ``kind``, ``hidden_layer_sizes`` and ``latent_dim``, shared by the rows-or-images models."""
-        from genfin.models._validation import is_positive_int
-
-        if self.kind not in kinds:
-            self._reject("kind", f"must be one of {kinds}")
-        sizes = self.hidden_layer_sizes
-        if sizes is not None and (
-            isinstance(sizes, (int, np.integer, str))
-            or (not sizes and not allow_no_hidden)
-            or not all(map(is_positive_int, sizes))
-        ):
-            rule = "a sequence" if allow_no_hidden else "a non-empty sequence"
-            self._reject("hidden_layer_sizes", f"must be None or {rule} of positive ints")
-        if self.latent_dim is not None and not is_positive_int(self.latent_dim):
-            self._reject("latent_dim", "must be None or a positive int")
+        For conditions that a rule of ``genfin.models._params`` cannot state, such as one that ties two
+        hyperparameters together.
+        """
+        raise parameter_error(self, name, rule)
 
     #: Parameters that do not change what training computes: a checkpoint made with other values resumes.
     _RUN_INDEPENDENT_PARAMS: ClassVar[tuple[str, ...]] = ("verbose", "checkpoint_dir", "device", "n_threads")

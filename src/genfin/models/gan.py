@@ -14,12 +14,12 @@ import torch
 from genfin.data.scaling import make_scaler
 from genfin.exceptions import DataValidationError
 from genfin.io import SavedModel
+from genfin.models._params import AnyOf, IntSizes, Number, OneOf, PositiveInt, Rule, TwoNumbers, optional
 from genfin.models._validation import (
     check_features,
     check_images,
     check_is_fitted,
     check_rows_or_images,
-    is_number,
     is_positive_int,
 )
 from genfin.models.base import TorchEstimator
@@ -176,6 +176,19 @@ class GAN(TorchEstimator):
         "sample_dir",
         "collapse",
     )
+    _PARAMETER_RULES: ClassVar[dict[str, Rule]] = {
+        "kind": OneOf(*_KINDS),
+        "hidden_layer_sizes": optional(IntSizes()),
+        "latent_dim": optional(PositiveInt()),
+        "epochs": optional(PositiveInt()),
+        "batch_size": PositiveInt(),
+        "generator_lr": Number(low=0, low_closed=False),
+        "discriminator_lr": Number(low=0, low_closed=False),
+        "betas": TwoNumbers(0, 1),
+        "collapse": OneOf(*_COLLAPSE),
+        "n_threads": AnyOf("auto", None, PositiveInt()),
+        "precision": OneOf(*PRECISIONS),
+    }
 
     def __init__(
         self,
@@ -228,26 +241,7 @@ class GAN(TorchEstimator):
         return max(_DEFAULT_EPOCHS, -(-_MIN_DEFAULT_STEPS // batches_per_epoch))
 
     def _check_params(self) -> GANTricks:
-        self._check_kind_and_sizes(_KINDS, allow_no_hidden=False)
-        if self.epochs is not None and not is_positive_int(self.epochs):
-            self._reject("epochs", "must be None or a positive int")
-        if not is_positive_int(self.batch_size):
-            self._reject("batch_size", "must be a positive int")
-        for name in ("generator_lr", "discriminator_lr"):
-            value = getattr(self, name)
-            if not is_number(value) or not value > 0:
-                self._reject(name, "must be a number > 0")
-        betas = self.betas
-        if not (
-            isinstance(betas, (tuple, list)) and len(betas) == 2 and all(0 <= float(b) < 1 for b in betas)
-        ):
-            self._reject("betas", "must be two numbers in [0, 1)")
-        if self.collapse not in _COLLAPSE:
-            self._reject("collapse", f"must be one of {_COLLAPSE}")
-        if self.n_threads not in ("auto", None) and not is_positive_int(self.n_threads):
-            self._reject("n_threads", "must be 'auto', None or a positive int")
-        if self.precision not in PRECISIONS:
-            self._reject("precision", f"must be one of {PRECISIONS}")
+        super()._check_params()
         try:
             return GANTricks.coerce(self.tricks)
         except ValueError as exc:

@@ -12,7 +12,8 @@ from sklearn.base import TransformerMixin
 from torch import nn
 
 from genfin.exceptions import DataValidationError
-from genfin.models._validation import check_codes, check_images, check_is_fitted, is_positive_int
+from genfin.models._params import IntSizes, Number, OneOf, PositiveInt, Rule, optional
+from genfin.models._validation import check_codes, check_images, check_is_fitted
 from genfin.models.autoencoder import elementwise_error, train_reconstruction
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
@@ -110,6 +111,18 @@ class ImageAutoencoder(TransformerMixin, TorchEstimator):
     """
 
     _saved_attributes: ClassVar[tuple[str, ...]] = ("image_shape_", "n_features_in_", "history_")
+    _PARAMETER_RULES: ClassVar[dict[str, Rule]] = {
+        "architecture": OneOf(*_ARCHITECTURES),
+        "loss": OneOf(*_LOSSES),
+        "latent_dim": PositiveInt(),
+        "epochs": PositiveInt(),
+        "batch_size": PositiveInt(),
+        "patience": PositiveInt(),
+        "channels": IntSizes(),
+        "learning_rate": Number(low=0, low_closed=False),
+        "validation_fraction": Number(0, 1),
+        "n_threads": optional(PositiveInt()),
+    }
 
     def __init__(
         self,
@@ -149,28 +162,9 @@ class ImageAutoencoder(TransformerMixin, TorchEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _check_params(self) -> None:
-        if self.architecture not in _ARCHITECTURES:
-            self._reject("architecture", f"must be one of {_ARCHITECTURES}")
-        if self.loss not in _LOSSES:
-            self._reject("loss", f"must be one of {_LOSSES}")
-        for name in ("latent_dim", "epochs", "batch_size", "patience"):
-            if not is_positive_int(getattr(self, name)):
-                self._reject(name, "must be a positive int")
-        channels = self.channels
-        if (
-            isinstance(channels, (int, np.integer, str))
-            or not channels
-            or not all(map(is_positive_int, channels))
-        ):
-            self._reject("channels", "must be a non-empty sequence of positive ints")
-        if not self.learning_rate > 0:
-            self._reject("learning_rate", "must be > 0")
-        if not 0 <= self.validation_fraction < 1:
-            self._reject("validation_fraction", "must be in [0, 1)")
+        super()._check_params()
         if self.early_stopping and self.validation_fraction == 0:
             self._reject("validation_fraction", "must be > 0 when early_stopping=True")
-        if self.n_threads is not None and not is_positive_int(self.n_threads):
-            self._reject("n_threads", "must be None or a positive int")
 
     def _build_module(self) -> nn.Module:
         height, width = self.image_shape_

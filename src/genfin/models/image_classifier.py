@@ -17,7 +17,8 @@ from sklearn.base import ClassifierMixin
 from torch import nn
 
 from genfin.exceptions import DataValidationError, ModelFileError
-from genfin.models._validation import check_images, check_is_fitted, is_positive_int
+from genfin.models._params import IntSizes, Number, OneOf, PositiveInt, Rule, optional
+from genfin.models._validation import check_images, check_is_fitted
 from genfin.models.autoencoder import _adam
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
@@ -222,6 +223,18 @@ class ImageClassifier(ClassifierMixin, TorchEstimator):
     """
 
     _saved_attributes: ClassVar[tuple[str, ...]] = ("image_shape_", "n_features_in_", "history_")
+    _PARAMETER_RULES: ClassVar[dict[str, Rule]] = {
+        "feature_dim": PositiveInt(),
+        "epochs": PositiveInt(),
+        "batch_size": PositiveInt(),
+        "channels": IntSizes(),
+        "dropout": Number(0, 1),
+        "learning_rate": Number(low=0, low_closed=False),
+        "learning_rate_schedule": OneOf(*_SCHEDULES),
+        "weight_decay": Number(low=0),
+        "validation_fraction": Number(0, 1),
+        "n_threads": optional(PositiveInt()),
+    }
 
     def __init__(
         self,
@@ -257,30 +270,6 @@ class ImageClassifier(ClassifierMixin, TorchEstimator):
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fitting
-
-    def _check_params(self) -> None:
-        for name in ("feature_dim", "epochs", "batch_size"):
-            if not is_positive_int(getattr(self, name)):
-                self._reject(name, "must be a positive int")
-        channels = self.channels
-        if (
-            isinstance(channels, (int, np.integer, str))
-            or not channels
-            or not all(map(is_positive_int, channels))
-        ):
-            self._reject("channels", "must be a non-empty sequence of positive ints")
-        if not 0 <= self.dropout < 1:
-            self._reject("dropout", "must be in [0, 1)")
-        if not self.learning_rate > 0:
-            self._reject("learning_rate", "must be > 0")
-        if self.learning_rate_schedule not in _SCHEDULES:
-            self._reject("learning_rate_schedule", f"must be one of {_SCHEDULES}")
-        if not self.weight_decay >= 0:
-            self._reject("weight_decay", "must be >= 0")
-        if not 0 <= self.validation_fraction < 1:
-            self._reject("validation_fraction", "must be in [0, 1)")
-        if self.n_threads is not None and not is_positive_int(self.n_threads):
-            self._reject("n_threads", "must be None or a positive int")
 
     def _build_module(self) -> ConvClassifier:
         return ConvClassifier(

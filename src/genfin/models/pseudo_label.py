@@ -9,7 +9,7 @@ recipe repeats until no new row is confident enough.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -17,8 +17,18 @@ from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clo
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import has_fit_parameter
 
+from genfin.models._params import (
+    IntAtLeast,
+    Number,
+    OneOf,
+    PositiveInt,
+    Rule,
+    check_params,
+    optional,
+    parameter_error,
+)
 from genfin.models._semi import UNLABELLED, check_semi_supervised_labels
-from genfin.models._validation import check_is_fitted, is_number, is_positive_int
+from genfin.models._validation import check_is_fitted
 
 __all__ = ["PseudoLabelClassifier"]
 
@@ -90,6 +100,14 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         One entry per fit: ``round``, ``n_true``, ``n_pseudo``, ``n_new``, ``min_new_confidence``.
     """
 
+    _PARAMETER_RULES: ClassVar[dict[str, Rule]] = {
+        "threshold": Number(0, 1, low_closed=False, high_closed=True),
+        "true_label_weight": Number(low=1),
+        "max_iter": IntAtLeast(0),
+        "max_new_per_iter": optional(PositiveInt()),
+        "sampling": OneOf(*_SAMPLING),
+    }
+
     def __init__(
         self,
         estimator: Any,
@@ -111,28 +129,18 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _check_params(self) -> bool:
         """Validate the hyperparameters; return whether to use sample weights."""
-
-        def fail(name: str, rule: str) -> None:
-            raise ValueError(f"{type(self).__name__}: {name} {rule}, got {getattr(self, name)!r}")
-
+        # The estimator comes first: the check of sampling below asks what its fit takes.
         if not hasattr(self.estimator, "fit") or not hasattr(self.estimator, "predict_proba"):
-            fail("estimator", "must be a classifier with fit and predict_proba")
-        if not is_number(self.threshold) or not 0 < self.threshold <= 1:
-            fail("threshold", "must be a number in (0, 1]")
-        if not is_number(self.true_label_weight) or not self.true_label_weight >= 1:
-            fail("true_label_weight", "must be a number >= 1")
-        if not is_positive_int(self.max_iter, minimum=0):
-            fail("max_iter", "must be an int >= 0")
-        if self.max_new_per_iter is not None and not is_positive_int(self.max_new_per_iter):
-            fail("max_new_per_iter", "must be None or a positive int")
-        if self.sampling not in _SAMPLING:
-            fail("sampling", f"must be one of {_SAMPLING}")
+            raise parameter_error(self, "estimator", "must be a classifier with fit and predict_proba")
+        check_params(self, self._PARAMETER_RULES)
         weighted = self.sampling == "weight" or (
             self.sampling == "auto" and has_fit_parameter(self.estimator, "sample_weight")
         )
         if self.sampling == "weight" and not has_fit_parameter(self.estimator, "sample_weight"):
-            fail(
-                "sampling", f"'weight' needs an estimator whose fit takes sample_weight ({self.estimator!r})"
+            raise parameter_error(
+                self,
+                "sampling",
+                f"'weight' needs an estimator whose fit takes sample_weight ({self.estimator!r})",
             )
         return weighted
 

@@ -15,6 +15,17 @@ from sklearn.base import ClassifierMixin
 from genfin.data.scaling import make_scaler, scaler_from_dict
 from genfin.exceptions import DataValidationError
 from genfin.io import SavedModel
+from genfin.models._params import (
+    AnyOf,
+    Boolean,
+    IntSizes,
+    Number,
+    OneOf,
+    PositiveInt,
+    Rule,
+    TwoNumbers,
+    optional,
+)
 from genfin.models._semi import UNLABELLED, check_semi_supervised_labels, cross_fitted_folds, held_out_share
 from genfin.models._validation import (
     check_features,
@@ -22,7 +33,6 @@ from genfin.models._validation import (
     check_is_fitted,
     check_rows_or_images,
     is_number,
-    is_positive_int,
 )
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
@@ -251,6 +261,31 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         "best_epoch_",
         "member_histories_",
     )
+    _PARAMETER_RULES: ClassVar[dict[str, Rule]] = {
+        "kind": OneOf(*_KINDS),
+        "formulation": OneOf("auto", *FORMULATIONS),
+        "selection_metric": OneOf(*_METRICS),
+        "collapse_guard": OneOf(*ACTIONS),
+        "precision": OneOf(*PRECISIONS),
+        "feature_matching": Boolean(),
+        "epochs": PositiveInt(),
+        "batch_size": PositiveInt(),
+        "patience": PositiveInt(),
+        "n_members": AnyOf("auto", PositiveInt()),
+        "latent_dim": optional(PositiveInt()),
+        "labelled_batch_size": optional(PositiveInt()),
+        "generator_hidden": optional(IntSizes()),
+        "discriminator_hidden": optional(IntSizes()),
+        "generator_lr": optional(Number(low=0, low_closed=False)),
+        "discriminator_lr": optional(Number(low=0, low_closed=False)),
+        "input_noise": optional(Number(low=0)),
+        "hidden_noise": optional(Number(low=0)),
+        "unsupervised_weight": Number(low=0),
+        "average_discriminator": Number(0, 1),
+        "validation_fraction": Number(0, 1),
+        "betas": TwoNumbers(0, 1),
+        "n_threads": AnyOf("auto", None, PositiveInt()),
+    }
 
     def __init__(
         self,
@@ -316,59 +351,13 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
     # ------------------------------------------------------------------ checks
 
     def _check_params(self) -> None:
-        for name, allowed in (
-            ("kind", _KINDS),
-            ("formulation", ("auto", *FORMULATIONS)),
-            ("selection_metric", _METRICS),
-            ("collapse_guard", ACTIONS),
-            ("precision", PRECISIONS),
-        ):
-            if getattr(self, name) not in allowed:
-                self._reject(name, f"must be one of {allowed}")
-        if not isinstance(self.feature_matching, bool):
-            self._reject("feature_matching", "must be True or False")
-        for name in ("epochs", "batch_size", "patience"):
-            if not is_positive_int(getattr(self, name)):
-                self._reject(name, "must be a positive int")
-        if self.n_members != "auto" and not is_positive_int(self.n_members):
-            self._reject("n_members", "must be 'auto' or a positive int")
-        for name in ("latent_dim", "labelled_batch_size"):
-            if getattr(self, name) is not None and not is_positive_int(getattr(self, name)):
-                self._reject(name, "must be None or a positive int")
-        for name in ("generator_hidden", "discriminator_hidden"):
-            sizes = getattr(self, name)
-            if sizes is not None and (
-                isinstance(sizes, (int, np.integer, str)) or not sizes or not all(map(is_positive_int, sizes))
-            ):
-                self._reject(name, "must be None or a non-empty sequence of positive ints")
-        for name in ("generator_lr", "discriminator_lr"):
-            value = getattr(self, name)
-            if value is not None and (not is_number(value) or not value > 0):
-                self._reject(name, "must be None or a number > 0")
-        for name in ("input_noise", "hidden_noise"):
-            value = getattr(self, name)
-            if value is not None and (not is_number(value) or value < 0):
-                self._reject(name, "must be None or a number >= 0")
-        if not is_number(self.unsupervised_weight) or self.unsupervised_weight < 0:
-            self._reject("unsupervised_weight", "must be a number >= 0")
-        if not is_number(self.average_discriminator) or not 0 <= self.average_discriminator < 1:
-            self._reject("average_discriminator", "must be a number in [0, 1)")
-        if not is_number(self.validation_fraction) or not 0 <= self.validation_fraction < 1:
-            self._reject("validation_fraction", "must be a number in [0, 1)")
-        betas = self.betas
-        if not (
-            isinstance(betas, (tuple, list))
-            and len(betas) == 2
-            and all(is_number(b) and 0 <= b < 1 for b in betas)
-        ):
-            self._reject("betas", "must be two numbers in [0, 1)")
+        super()._check_params()
+        # Not a table rule: an unknown name and a bad weight in a dict need different messages.
         weight = self.class_weight
         if not (weight is None or weight in _CLASS_WEIGHTS or isinstance(weight, dict)):
             self._reject("class_weight", f"must be one of {_CLASS_WEIGHTS}, a dict of class weights, or None")
         if isinstance(weight, dict) and not all(is_number(w) and w > 0 for w in weight.values()):
             self._reject("class_weight", "must map classes to numbers > 0")
-        if self.n_threads not in ("auto", None) and not is_positive_int(self.n_threads):
-            self._reject("n_threads", "must be 'auto', None or a positive int")
 
     def _check_y(self, y: Any, n_rows: int) -> np.ndarray:
         """Class indices of ``y`` with -1 for unlabelled rows; sets ``classes_``."""

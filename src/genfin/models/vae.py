@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -13,6 +14,7 @@ from sklearn.base import TransformerMixin
 
 from genfin.data.scaling import SCALER_NAMES, make_scaler
 from genfin.exceptions import DataValidationError
+from genfin.models._params import Boolean, IntAtLeast, IntSizes, Number, OneOf, PositiveInt, Rule, optional
 from genfin.models._validation import (
     check_codes,
     check_features,
@@ -274,6 +276,24 @@ class VAE(TransformerMixin, TorchEstimator):
         "classes_",
         "history_",
     )
+    _PARAMETER_RULES: ClassVar[dict[str, Rule]] = {
+        "kind": OneOf(*_KINDS),
+        "hidden_layer_sizes": optional(IntSizes(allow_empty=True)),
+        "latent_dim": optional(PositiveInt()),
+        "activation": OneOf(*ACTIVATION_NAMES),
+        "scaler": OneOf(*SCALER_NAMES),
+        "output_variance": OneOf(*_OUTPUT_VARIANCES),
+        "conditional": Boolean(),
+        "beta": Number(0, math.inf),  # half-open, so an infinite weight on the KL term is refused
+        "kl_warmup_epochs": IntAtLeast(0),
+        "epochs": optional(PositiveInt()),
+        "batch_size": PositiveInt(),
+        "patience": PositiveInt(),
+        "n_score_samples": PositiveInt(),
+        "learning_rate": Number(low=0, low_closed=False),
+        "validation_fraction": Number(0, 1),
+        "n_threads": optional(PositiveInt()),
+    }
 
     def __init__(
         self,
@@ -325,32 +345,9 @@ class VAE(TransformerMixin, TorchEstimator):
     # ------------------------------------------------------------------ fitting
 
     def _check_params(self) -> None:
-        self._check_kind_and_sizes(_KINDS)
-        if self.activation not in ACTIVATION_NAMES:
-            self._reject("activation", f"must be one of {ACTIVATION_NAMES}")
-        if self.scaler not in SCALER_NAMES:
-            self._reject("scaler", f"must be one of {SCALER_NAMES}")
-        if self.output_variance not in _OUTPUT_VARIANCES:
-            self._reject("output_variance", f"must be one of {_OUTPUT_VARIANCES}")
-        if not isinstance(self.conditional, (bool, np.bool_)):
-            self._reject("conditional", "must be True or False")
-        if isinstance(self.beta, bool) or not (np.isfinite(self.beta) and self.beta >= 0):
-            self._reject("beta", "must be a finite number >= 0")
-        if not is_positive_int(self.kl_warmup_epochs, minimum=0):
-            self._reject("kl_warmup_epochs", "must be an int >= 0")
-        if self.epochs is not None and not is_positive_int(self.epochs):
-            self._reject("epochs", "must be None or a positive int")
-        for name in ("batch_size", "patience", "n_score_samples"):
-            if not is_positive_int(getattr(self, name)):
-                self._reject(name, "must be a positive int")
-        if not self.learning_rate > 0:
-            self._reject("learning_rate", "must be > 0")
-        if not 0 <= self.validation_fraction < 1:
-            self._reject("validation_fraction", "must be in [0, 1)")
+        super()._check_params()
         if self.early_stopping and self.validation_fraction == 0:
             self._reject("validation_fraction", "must be > 0 when early_stopping=True")
-        if self.n_threads is not None and not is_positive_int(self.n_threads):
-            self._reject("n_threads", "must be None or a positive int")
 
     def _architecture(self) -> tuple[tuple[int, ...], int, str]:
         """Hidden sizes, latent size and output distribution: the hyperparameters, else the book's."""
