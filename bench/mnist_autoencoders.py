@@ -39,9 +39,9 @@ import torch
 from _common import load_average
 from genfin.data import load_mnist
 from genfin.exceptions import DataValidationError
-from genfin.models.autoencoder import elementwise_error
 from genfin.models.image_autoencoder import ImageAutoencoder
 from genfin.training import Callback
+from genfin.training.reconstruction_task import elementwise_error
 
 BOOK_LOSS = 0.104
 DEFAULT_DATA = "../shared/data/mnist"

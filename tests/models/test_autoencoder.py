@@ -9,7 +9,7 @@ from sklearn.metrics import average_precision_score
 
 from genfin import AutoencoderDetector, load
 from genfin.exceptions import DataValidationError, NotFittedError
-from genfin.models.autoencoder import elementwise_error
+from genfin.training.reconstruction_task import elementwise_error
 
 FAST = dict(hidden_layer_sizes=(3,), epochs=10, batch_size=32, learning_rate=1e-2, random_state=0)
 
@@ -174,7 +174,7 @@ def test_interrupted_fit_resumes_from_checkpoint(anomaly_data, tmp_path):
             if trainer.epoch == 2:
                 raise Interrupt
 
-    import genfin.models.autoencoder as ae
+    import genfin.training.reconstruction_task as ae
 
     original = ae.ProgressBar
     try:

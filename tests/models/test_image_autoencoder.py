@@ -9,9 +9,9 @@ from sklearn.metrics import roc_auc_score
 from genfin import load
 from genfin.data import load_mnist_sample
 from genfin.exceptions import DataValidationError, NotFittedError
-from genfin.models.autoencoder import elementwise_error
 from genfin.models.image_autoencoder import ImageAutoencoder
 from genfin.training import Callback
+from genfin.training.reconstruction_task import elementwise_error
 
 ARCHITECTURES = ("dense", "conv")
 # Small conv channels keep the tests fast; the default (32, 64) is exercised by tests/nn/test_conv.py.

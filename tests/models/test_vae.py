@@ -11,8 +11,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from genfin import load
 from genfin.data import load_mnist_sample
 from genfin.exceptions import DataValidationError, NotFittedError
-from genfin.models.vae import VAE, VAETask, kl_weight
-from genfin.training import Callback
+from genfin.models.vae import VAE
+from genfin.training import Callback, VAETask
+from genfin.training.vae_task import kl_weight
 
 TABULAR = dict(
     hidden_layer_sizes=(16,), latent_dim=3, epochs=20, batch_size=32, learning_rate=1e-2, random_state=0

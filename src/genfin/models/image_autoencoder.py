@@ -14,12 +14,12 @@ from torch import nn
 from genfin.exceptions import DataValidationError
 from genfin.models._params import IntSizes, Number, OneOf, PositiveInt, Rule, optional
 from genfin.models._validation import check_codes, check_images, check_is_fitted
-from genfin.models.autoencoder import elementwise_error, train_reconstruction
 from genfin.models.base import TorchEstimator
 from genfin.models.registry import register
 from genfin.nn.conv import ConvAutoencoder, FlatImageAdapter
 from genfin.nn.dense import DenseAutoencoder
 from genfin.training import Callback, Checkpoint, make_generators, torch_threads
+from genfin.training.reconstruction_task import elementwise_error, train_reconstruction
 
 __all__ = ["ImageAutoencoder"]
 

@@ -166,8 +166,8 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         member keeps a fifth of the few labels out of training for good; on the card sample's
         design splits (seeds 10-17) five members raised mean test AUPRC at every label budget,
         and choosing their epoch on the pooled folds rather than each on its own raised test F1
-        with 100 and 300 labels at the same AUPRC (docs/benchmarks_semi.md). Images default to one: an MNIST run is long, and with 100
-        labels one member already reaches 98%.
+        with 100 and 300 labels at the same AUPRC (docs/benchmarks_semi.md). Images default to
+        one: an MNIST run is long, and with 100 labels one member already reaches 98%.
     selection_metric : {"auto", "auprc", "f1", "accuracy"}, default="auto"
         Validation score that picks the best epoch (ties go to the lower validation loss);
         ``"auto"``: F1 of the positive class for two classes (the score of the book's "SGAN

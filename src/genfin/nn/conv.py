@@ -118,7 +118,7 @@ class ConvAutoencoder(nn.Module):
 class FlatImageAdapter(nn.Module):
     """An image autoencoder seen as an autoencoder of flattened pixel rows.
 
-    Row-based code (:func:`genfin.models.autoencoder.elementwise_error`, the reconstruction
+    Row-based code (:func:`genfin.training.reconstruction_task.elementwise_error`, the reconstruction
     training task) takes ``(n, n_features)`` tensors; this adapter reshapes rows to images on the way
     in and images back to rows on the way out, so that code stays unaware of image shapes.
 

@@ -31,20 +31,9 @@ from genfin.training.gan_tricks import (
     nearest_neighbour_entropy,
     sample_latent,
 )
+from genfin.training.optim import adam
 
-__all__ = ["GANTask", "adam", "frozen"]
-
-
-def adam(module: nn.Module, lr: float, betas: tuple[float, float]) -> torch.optim.Optimizer:
-    """Adam over ``module``'s parameters, with the fused kernel (one pass per update) when torch has it.
-
-    The book's GAN optimiser: "Adam has been shown to work very well with GANs, while many other
-    optimizers do not".
-    """
-    try:
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(module.parameters(), lr=lr, betas=betas)
+__all__ = ["GANTask", "frozen"]
 
 
 @contextlib.contextmanager
@@ -126,8 +115,8 @@ class GANTask:
         self.random = random
         self.latent_dim = int(generator.latent_dim)
         self.optimizers = {
-            "generator": adam(generator, generator_lr, betas),
-            "discriminator": adam(discriminator, discriminator_lr, betas),
+            "generator": adam(generator, generator_lr, betas=betas),
+            "discriminator": adam(discriminator, discriminator_lr, betas=betas),
         }
         self.modules: dict[str, nn.Module] = {"generator": generator, "discriminator": discriminator}
 

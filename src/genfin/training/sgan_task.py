@@ -37,8 +37,9 @@ from sklearn.metrics import average_precision_score, f1_score
 from torch import nn
 
 from genfin.nn.sgan import SGANDiscriminator
-from genfin.training.gan_task import adam, frozen
+from genfin.training.gan_task import frozen
 from genfin.training.gan_tricks import AveragedCopy, sample_latent
+from genfin.training.optim import adam
 
 __all__ = [
     "FORMULATIONS",
@@ -225,8 +226,8 @@ class SGANTask:
             # A module of the task: checkpoints and the collapse guard's snapshots keep it too.
             self.modules["averaged_discriminator"] = self.average.module
         self.optimizers = {
-            "generator": adam(generator, generator_lr, betas),
-            "discriminator": adam(discriminator, discriminator_lr, betas),
+            "generator": adam(generator, generator_lr, betas=betas),
+            "discriminator": adam(discriminator, discriminator_lr, betas=betas),
         }
 
     # ------------------------------------------------------------------ batches
