@@ -1,8 +1,10 @@
+import io
+
 import pytest
 import torch
 from torch import nn
 
-from genfin.training import Trainer
+from genfin.training import ProgressBar, Trainer
 from genfin.training.cross_fitting import CrossFittedTask, split_member_logs
 from genfin.training.sgan_task import validation_logs
 
@@ -125,3 +127,14 @@ def test_split_member_logs_parts_the_pooled_and_each_members_history():
 def test_an_empty_list_of_members_is_refused():
     with pytest.raises(ValueError, match="at least one member"):
         CrossFittedTask([], validation_logs)
+
+
+def test_the_progress_lines_show_the_pooled_scores_and_hide_each_members():
+    out = io.StringIO()
+    Trainer(
+        CrossFittedTask(members(), validation_logs),
+        epochs=1,
+        callbacks=[ProgressBar(file=out, hide=("member",))],
+    ).fit()
+    line = out.getvalue().strip().splitlines()[-1]
+    assert "val_f1" in line and "member" not in line

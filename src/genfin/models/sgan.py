@@ -580,7 +580,9 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             )
             all_callbacks.append(guard)
         if self.verbose:
-            all_callbacks.append(ProgressBar(prefix=f"{len(tasks)} members, " if len(tasks) > 1 else ""))
+            # Each member's own scores stay in the history; the lines show the pooled ones.
+            prefix = f"{len(tasks)} members, " if len(tasks) > 1 else ""
+            all_callbacks.append(ProgressBar(prefix=prefix, hide=("member",)))
         history = None
         if self.checkpoint_dir is not None:
             fingerprint = self._run_fingerprint(inputs, labels, *folds, n_classes=len(self.classes_))

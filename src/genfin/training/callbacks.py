@@ -64,13 +64,19 @@ class ProgressBar(Callback):
     refresh_every
         Update the shown loss every this many batches; reading a loss costs a device sync.
     prefix
-        Text before "epoch" on the bar and the lines (e.g. ``"member 2/5, "`` for one of several runs).
+        Text before "epoch" on the bar and the lines (e.g. ``"5 members, "`` for cross-fitted runs).
+    hide
+        Log keys starting with any of these are left out of the epoch lines (they stay in the
+        history), e.g. ``("member",)`` for the per-member scores of a cross-fitted task.
     """
 
-    def __init__(self, *, refresh_every: int = 20, file: Any = None, prefix: str = "") -> None:
+    def __init__(
+        self, *, refresh_every: int = 20, file: Any = None, prefix: str = "", hide: tuple[str, ...] = ()
+    ) -> None:
         self.refresh_every = refresh_every
         self.file = file
         self.prefix = prefix
+        self.hide = ("epoch", "seconds", *hide)
         self._bar: Any = None
 
     def on_epoch_start(self, trainer: Trainer) -> None:  # noqa: D102
@@ -94,7 +100,7 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, trainer: Trainer, logs: dict[str, float]) -> None:  # noqa: D102
         self._bar.close()
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in logs.items() if k not in ("epoch", "seconds"))
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in logs.items() if not k.startswith(self.hide))
         print(
             f"{self.prefix}epoch {trainer.epoch + 1}/{trainer.epochs}: {shown} ({logs['seconds']:.1f} s)",
             file=self.file or sys.stderr,
