@@ -127,9 +127,15 @@ class TorchEstimator(BaseEstimator):
             estimator = cls(**saved.params)
         except TypeError as exc:
             raise ModelFileError(f"the saved parameters do not fit {cls.__name__}: {exc}") from exc
+        missing_state = [name for name in cls._saved_attributes if name not in saved.state]
+        if missing_state:
+            # The folder format is current, but the estimator stores more than it did then.
+            raise ModelFileError(
+                f"the saved {cls.__name__} (written by genfin {saved.genfin_version}) lacks "
+                f"{', '.join(map(repr, missing_state))}, which this genfin's {cls.__name__} keeps: it was "
+                "saved by an older layout of the model; fit it again and save it with this genfin"
+            )
         for name in cls._saved_attributes:
-            if name not in saved.state:
-                raise ModelFileError(f"the saved state of {cls.__name__} lacks {name!r}")
             setattr(estimator, name, saved.state[name])
         estimator._restore_extra_state(saved.state)
         module = estimator._build_module()
