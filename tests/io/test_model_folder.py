@@ -91,5 +91,7 @@ def test_a_model_saved_by_an_older_layout_says_what_it_lacks_and_what_to_do(save
     config = json.loads((folder / "model.json").read_text())
     del config["state"]["threshold_"]  # as if saved before the estimator kept it
     (folder / "model.json").write_text(json.dumps(config))
-    with pytest.raises(ModelFileError, match=r"lacks 'threshold_'.*fit it again and save it with this genfin"):
+    with pytest.raises(
+        ModelFileError, match=r"lacks 'threshold_'.*fit it again and save it with this genfin"
+    ):
         load(folder)
