@@ -44,10 +44,10 @@ from scipy.ndimage import gaussian_filter
 from _common import SHARED_DATA, machine_line
 from genfin.data import load_mnist
 from genfin.data.cache import default_data_home
-from genfin.evaluate.images import (
+from genfin.evaluate.images import ImageQuality
+from genfin.evaluate.mnist_classifier import (
     MNIST_CLASSIFIER_FOLDER,
     MNIST_CLASSIFIER_PARAMS,
-    ImageQuality,
     load_mnist_classifier,
 )
 from genfin.exceptions import DataValidationError

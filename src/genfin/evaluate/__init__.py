@@ -22,10 +22,10 @@ from genfin.evaluate.images import (
     fid,
     frechet_distance,
     image_quality,
-    load_mnist_classifier,
     mean_confidence,
     predicted_class_entropy,
 )
+from genfin.evaluate.mnist_classifier import load_mnist_classifier
 from genfin.evaluate.synthetic import (
     CorrelationSimilarity,
     DetectionAUC,
