@@ -70,6 +70,31 @@ def held_out_boosting(X_train: pd.DataFrame, y_semi: np.ndarray, seed: int) -> d
     }
 
 
+def load_design_data(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Refuse the benchmark's seeds, set one thread, print the machine line, and read ``args.data``."""
+    if min(args.seeds) < 5:
+        parser.error("seeds 0-4 are bench/semi_fraud.py's: design on other splits")
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    torch.set_num_threads(1)
+    print(f"{machine_line()}; torch {torch.__version__} (1 thread); load {load_average()}", flush=True)
+    return load_creditcard(args.data)
+
+
+def design_splits(X: pd.DataFrame, y: pd.Series, seeds: list[int], budgets: list[int]):
+    """Per seed and budget: ``(seed, budget, X_train, X_test, y_semi, y_test)``.
+
+    One stratified 70/30 split per seed, labels drawn from its training split as
+    ``semi_fraud.draw_labels`` does (``y_semi`` is -1 for the unlabelled rows).
+    """
+    for seed in seeds:
+        X_train, X_test, y_train, y_test = stratified_split(X, y, test_size=0.3, random_state=seed)
+        y_train, y_test = y_train.to_numpy(), y_test.to_numpy()
+        for budget in budgets:
+            yield seed, budget, X_train, X_test, draw_labels(y_train, budget, seed), y_test
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -92,41 +117,32 @@ def main() -> None:
     if args.report_from:
         pooled_report(args.report_from, args.reference)
         return
-    if min(args.seeds) < 5:
-        parser.error("seeds 0-4 are bench/semi_fraud.py's: design on other splits")
-    warnings.filterwarnings("ignore", category=FutureWarning)
-    torch.set_num_threads(1)
-    print(f"{machine_line()}; torch {torch.__version__} (1 thread); load {load_average()}", flush=True)
-    X, y = load_creditcard(args.data)
+    X, y = load_design_data(parser, args)
     rows = []
-    for seed in args.seeds:
-        X_train, X_test, y_train, y_test = stratified_split(X, y, test_size=0.3, random_state=seed)
-        y_train, y_test = y_train.to_numpy(), y_test.to_numpy()
-        for budget in args.budgets:
-            y_semi = draw_labels(y_train, budget, seed)
-            labelled = y_semi >= 0
-            models = {"HistGradientBoosting, labels only": hgb(seed).fit(X_train[labelled], y_semi[labelled])}
-            if args.held_out_cost:
-                models |= held_out_boosting(X_train, y_semi, seed)
-            for variant in args.variants:
-                model = SGANClassifier(random_state=seed, **parse_variant(variant))
-                models[f"SGAN, {variant}"] = model.fit(X_train, y_semi)
-            for name, model in models.items():
-                proba = model.predict_proba(X_test)[:, 1]
-                rows.append(
-                    {
-                        "seed": seed,
-                        "budget": budget,
-                        "method": name,
-                        "auprc": average_precision_score(y_test, proba),
-                        "f1": f1_score(y_test, model.predict(X_test), zero_division=0),
-                    }
-                )
-                print(
-                    f"seed {seed}, {budget} labels, {name}: "
-                    f"AUPRC {rows[-1]['auprc']:.3f} F1 {rows[-1]['f1']:.3f}",
-                    flush=True,
-                )
+    for seed, budget, X_train, X_test, y_semi, y_test in design_splits(X, y, args.seeds, args.budgets):
+        labelled = y_semi >= 0
+        models = {"HistGradientBoosting, labels only": hgb(seed).fit(X_train[labelled], y_semi[labelled])}
+        if args.held_out_cost:
+            models |= held_out_boosting(X_train, y_semi, seed)
+        for variant in args.variants:
+            model = SGANClassifier(random_state=seed, **parse_variant(variant))
+            models[f"SGAN, {variant}"] = model.fit(X_train, y_semi)
+        for name, model in models.items():
+            proba = model.predict_proba(X_test)[:, 1]
+            rows.append(
+                {
+                    "seed": seed,
+                    "budget": budget,
+                    "method": name,
+                    "auprc": average_precision_score(y_test, proba),
+                    "f1": f1_score(y_test, model.predict(X_test), zero_division=0),
+                }
+            )
+            print(
+                f"seed {seed}, {budget} labels, {name}: "
+                f"AUPRC {rows[-1]['auprc']:.3f} F1 {rows[-1]['f1']:.3f}",
+                flush=True,
+            )
     table = pd.DataFrame(rows).groupby(["budget", "method"])[["auprc", "f1"]].mean().round(3)
     print(f"\nmeans over seeds {args.seeds}; load {load_average()}\n")
     print(table.to_markdown())
