@@ -86,8 +86,8 @@ def train(
     members: int | None = typer.Option(
         None,
         "--members",
-        help="The SGAN's cross-fitted members, each validating on its own share of the labels "
-        "(default 5; 1 is five times faster).",
+        help="The SGAN's cross-fitted members, each holding out its own share of the labels; the "
+        "shares, pooled, choose one epoch for all (default 5; 1 is five times faster).",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seeds the split, the labels kept and every model."),
     out: Path | None = typer.Option(None, "--out", help="Folder to save the fitted SGAN in."),
