@@ -76,10 +76,11 @@ def test_checkpoint_resume_matches_uninterrupted_run(tmp_path):
     Trainer(full, epochs=5).fit()
 
     first = LineTask(lr=0.05)
+    assert Checkpoint(tmp_path, fingerprint={"run": 1}).resume(first) is None  # nothing saved yet
     Trainer(first, epochs=2, callbacks=[Checkpoint(tmp_path, fingerprint={"run": 1})]).fit()
     resumed = LineTask(lr=0.05)
     checkpoint = Checkpoint(tmp_path, fingerprint={"run": 1})
-    history = checkpoint.restore(resumed)
+    history = checkpoint.resume(resumed)
     assert len(history) == 2
     Trainer(resumed, epochs=5, history=history, callbacks=[checkpoint]).fit()
     torch.testing.assert_close(resumed.net.weight, full.net.weight)

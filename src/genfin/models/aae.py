@@ -179,8 +179,7 @@ class AdversarialAutoencoder(TransformerMixin, TorchEstimator):
             history = None
             if self.checkpoint_dir is not None:
                 checkpoint = Checkpoint(Path(self.checkpoint_dir), fingerprint=self._run_fingerprint(X_train))
-                if checkpoint.exists():
-                    history = checkpoint.restore(task)
+                history = checkpoint.resume(task)
                 all_callbacks.append(checkpoint)
             self.history_ = Trainer(
                 task, epochs=int(self.epochs), callbacks=all_callbacks, history=history

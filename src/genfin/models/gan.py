@@ -402,8 +402,7 @@ class GAN(TorchEstimator):
                 checkpoint = Checkpoint(
                     Path(self.checkpoint_dir), fingerprint=self._run_fingerprint(X_train, y_train)
                 )
-                if checkpoint.exists():
-                    history = checkpoint.restore(task)
+                history = checkpoint.resume(task)
                 all_callbacks.append(checkpoint)
             self.history_ = Trainer(
                 task,

@@ -254,8 +254,7 @@ class ImageClassifier(ClassifierMixin, TorchEstimator):
                 all_callbacks.append(ProgressBar())
             history = None
             if checkpoint is not None:
-                if checkpoint.exists():
-                    history = checkpoint.restore(task)
+                history = checkpoint.resume(task)
                 all_callbacks.append(checkpoint)
             trainer = Trainer(task, epochs=int(self.epochs), callbacks=all_callbacks, history=history)
             self.history_ = trainer.fit()

@@ -587,8 +587,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         if self.checkpoint_dir is not None:
             fingerprint = self._run_fingerprint(inputs, labels, *folds, n_classes=len(self.classes_))
             checkpoint = Checkpoint(self.checkpoint_dir, fingerprint=fingerprint)
-            if checkpoint.exists():
-                history = checkpoint.restore(task)
+            history = checkpoint.resume(task)
             all_callbacks.append(checkpoint)
         history = Trainer(
             task,

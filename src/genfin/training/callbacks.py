@@ -206,6 +206,14 @@ class Checkpoint(Callback):
         """Whether the folder holds a complete checkpoint."""
         return (self.folder / f"{self.NAME}.json").is_file() and (self.folder / "fingerprint.json").is_file()
 
+    def resume(self, task: TrainingTask) -> list[dict[str, float]] | None:
+        """Load the saved state into ``task`` when the folder holds one; the history to continue from.
+
+        None when there is no checkpoint yet (a fresh run). Raises as :meth:`restore` does for a
+        checkpoint of another run.
+        """
+        return self.restore(task) if self.exists() else None
+
     def restore(self, task: TrainingTask) -> list[dict[str, float]]:
         """Load the saved state into ``task`` and return the history to continue from.
 

@@ -215,8 +215,7 @@ def train_reconstruction(
             all_callbacks.append(ProgressBar())
         history = None
         if checkpoint is not None:
-            if checkpoint.exists():
-                history = checkpoint.restore(task)
+            history = checkpoint.resume(task)
             all_callbacks.append(checkpoint)
         history = Trainer(task, epochs=epochs, callbacks=all_callbacks, history=history).fit()
     return module.eval(), history
