@@ -481,21 +481,19 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         inputs = self._to_model_space(rows)
 
         with torch_threads(self._threads()), seeded(fork_rng_seed(rng)):
-            members, tasks = [], []
+            tasks = []
             for validation in folds:
                 if len(folds) > 1:
                     # Each member its own streams, drawn from the estimator's in order.
                     rng, random = make_generators(fork_rng_seed(rng))
-                networks, task = self._member_task(inputs, labels, validation, (rng, random))
-                members.append(networks)
-                tasks.append(task)
+                tasks.append(self._member_task(inputs, labels, validation, (rng, random)))
             history, self.best_epoch_ = self._train(tasks, inputs, labels, folds, callbacks)
         if len(tasks) == 1:
             self.history_, self.member_histories_ = history, [history]
         else:
             self.history_, self.member_histories_ = split_member_logs(history, len(tasks))
         # The classifier of each member is its averaged discriminator when there is one.
-        members = [SGANNetworks(m.generator, t.classifier) for m, t in zip(members, tasks, strict=True)]
+        members = [SGANNetworks(task.generator, task.classifier) for task in tasks]
         self.module_ = (members[0] if len(members) == 1 else SGANEnsemble(members)).eval()
         return self
 
@@ -514,8 +512,8 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         labels: np.ndarray,
         validation: np.ndarray,
         generators: tuple[np.random.Generator, torch.Generator],
-    ) -> tuple[SGANNetworks, SGANTask]:
-        """A member's networks and training task, holding out the labelled rows ``validation``.
+    ) -> SGANTask:
+        """A member's training task (its networks inside), holding out the labelled rows ``validation``.
 
         ``generators`` are the member's numpy and torch random streams; the weights draw from
         torch's global stream (seeded by ``fit``); the class weights are the estimator's
@@ -531,7 +529,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         if self.kind_ == "image":
             init_rows = rng.choice(pool, size=min(_INIT_ROWS, len(pool)), replace=False)
             module.discriminator.initialise(inputs[init_rows].to(device))
-        task = SGANTask(
+        return SGANTask(
             module.generator,
             module.discriminator,
             X_labelled=inputs[training].to(device),
@@ -551,7 +549,6 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             betas=(float(self.betas[0]), float(self.betas[1])),
             random=random,
         )
-        return module, task
 
     def _train(
         self,

@@ -65,9 +65,8 @@ def progress_figure(
     ax = fig.add_subplot()
     epochs = [int(h.get("epoch", i + 1)) for i, h in enumerate(history)]
     for name in metrics:
-        points = [(e, h[name]) for e, h in zip(epochs, history, strict=True) if name in h]
         ax.plot(
-            *zip(*points, strict=True),
+            *_series(history, name),
             color=_COLOURS.get(name, NEUTRAL_COLOUR),
             marker="o",
             markersize=3,
@@ -78,9 +77,7 @@ def progress_figure(
             ax.axvline(epoch + 0.5, color=NEUTRAL_COLOUR, linestyle=":", linewidth=1, label="rolled back")
     marker = "returned epoch"
     if best_epoch is None:
-        last = history[-1].get("best_epoch")
-        best_epoch = int(last) if last is not None and math.isfinite(last) and last > 0 else None
-        marker = "best epoch"
+        best_epoch, marker = _last_best_epoch(history), "best epoch"
     if best_epoch is not None:
         ax.axvline(best_epoch, color="#444444", linestyle="--", linewidth=1, label=f"{marker} ({best_epoch})")
     handles, labels = ax.get_legend_handles_labels()
@@ -139,8 +136,8 @@ def members_figure(
     for index, history in enumerate(member_histories):
         ax.plot(*_series(history, metric), linewidth=0.9, alpha=0.7, label=f"member {index + 1}")
     ax.plot(*_series(pooled, metric), color="k", linewidth=2.2, label="pooled (chooses the epoch)")
-    best = int(pooled[-1].get("best_epoch", 0) if best_epoch is None else best_epoch)
-    if best:
+    best = _last_best_epoch(pooled) if best_epoch is None else int(best_epoch)
+    if best is not None:
         ax.axvline(
             best, color=NEUTRAL_COLOUR, linestyle="--", linewidth=1.2, label=f"returned epoch ({best})"
         )
@@ -151,6 +148,12 @@ def members_figure(
     ax.set_title(title)
     style_axes(ax)
     return fig
+
+
+def _last_best_epoch(history: Sequence[Mapping[str, float]]) -> int | None:
+    """The collapse guard's best epoch as the last epoch logs record it; None when they hold none."""
+    last = history[-1].get("best_epoch")
+    return int(last) if last is not None and math.isfinite(last) and last > 0 else None
 
 
 def _series(history: Sequence[Mapping[str, float]], metric: str) -> tuple[list[int], list[float]]:

@@ -76,7 +76,7 @@ class ProgressBar(Callback):
         self.refresh_every = refresh_every
         self.file = file
         self.prefix = prefix
-        self.hide = ("epoch", "seconds", *hide)
+        self.hide = tuple(hide)
         self._bar: Any = None
 
     def on_epoch_start(self, trainer: Trainer) -> None:  # noqa: D102
@@ -100,7 +100,11 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, trainer: Trainer, logs: dict[str, float]) -> None:  # noqa: D102
         self._bar.close()
-        shown = ", ".join(f"{k} {v:.4g}" for k, v in logs.items() if not k.startswith(self.hide))
+        shown = ", ".join(
+            f"{k} {v:.4g}"
+            for k, v in logs.items()
+            if k not in ("epoch", "seconds") and not k.startswith(self.hide)
+        )
         print(
             f"{self.prefix}epoch {trainer.epoch + 1}/{trainer.epochs}: {shown} ({logs['seconds']:.1f} s)",
             file=self.file or sys.stderr,
