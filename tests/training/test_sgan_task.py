@@ -184,6 +184,18 @@ def test_guard_breaks_ties_by_the_lower_loss_and_treats_nan_as_worst():
     assert guard.best_epoch == 3
 
 
+def test_guard_breaks_ties_by_a_higher_is_better_metric_in_max_mode():
+    task = ScriptedTask([0.5, 0.9, 0.9, 0.9])
+    auprc = iter([0.99, 0.6, 0.8, 0.7])
+    original = task.evaluate
+    task.evaluate = lambda: {**original(), "val_auprc": next(auprc)}
+    guard = CollapseGuard("val_score", tie_breaker="val_auprc", tie_breaker_mode="max", action="off")
+    Trainer(task, epochs=4, callbacks=[guard]).fit()
+    assert guard.best_epoch == 3  # the highest AUPRC among the tied F1s, not epoch 1's 0.99
+    with pytest.raises(ValueError, match="tie_breaker_mode"):
+        CollapseGuard("val_score", tie_breaker_mode="lower")
+
+
 def test_guard_acts_on_a_fall_not_on_a_tie_that_loses_on_the_tie_breaker():
     # The metric sits at its best (AUPRC 1 with one validation fraud) while the loss wanders: no fall.
     task = ScriptedTask([1.0] * 6 + [0.5, 0.5])

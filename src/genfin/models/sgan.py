@@ -262,6 +262,9 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         "best_epoch_",
         "member_histories_",
     )
+    # Decides between epochs with the same validation score (frequent with a few validation
+    # frauds): the pooled validation loss, lower first. Design studies set other keys here.
+    _tie_breaker: ClassVar[tuple[str, str]] = ("val_loss", "min")
     _PARAMETER_RULES: ClassVar[dict[str, Rule]] = {
         "kind": OneOf(*_KINDS),
         "formulation": OneOf("auto", *FORMULATIONS),
@@ -569,8 +572,11 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         guard = None
         if any(len(fold) for fold in folds):
             folder = None if self.checkpoint_dir is None else Path(self.checkpoint_dir) / "best"
+            tie_breaker, tie_breaker_mode = self._tie_breaker
             guard = CollapseGuard(
                 f"val_{self._selection_metric()}",
+                tie_breaker=tie_breaker,
+                tie_breaker_mode=tie_breaker_mode,
                 patience=int(self.patience),
                 action=self.collapse_guard,
                 folder=folder,

@@ -35,8 +35,11 @@ class CollapseGuard(Callback):
         Key of the metric in the epoch logs (e.g. ``"val_auprc"``); higher is better. NaN counts
         as the worst value.
     tie_breaker
-        Key of a lower-is-better metric (e.g. ``"val_loss"``) that decides between epochs with the
-        same ``monitor`` value: on a few validation rows accuracy ties often.
+        Key of a metric (e.g. ``"val_loss"``) that decides between epochs with the same
+        ``monitor`` value: on a few validation rows accuracy and F1 tie often.
+    tie_breaker_mode
+        ``"min"`` when the tie-breaker is lower-is-better (a loss), ``"max"`` when higher is
+        better (e.g. ``"val_auprc"``).
     patience
         Epochs in a row with ``monitor`` below its best (counted from the best epoch or the last
         rollback) that count as a collapse. Epochs at the best value that lose only on the
@@ -75,6 +78,7 @@ class CollapseGuard(Callback):
         monitor: str = "val_auprc",
         *,
         tie_breaker: str | None = "val_loss",
+        tie_breaker_mode: str = "min",
         patience: int = 10,
         action: str = "rollback",
         max_rollbacks: int = 3,
@@ -83,12 +87,15 @@ class CollapseGuard(Callback):
     ) -> None:
         if action not in ACTIONS:
             raise ValueError(f"action must be one of {ACTIONS}, got {action!r}")
+        if tie_breaker_mode not in ("min", "max"):
+            raise ValueError(f"tie_breaker_mode must be 'min' or 'max', got {tie_breaker_mode!r}")
         if int(patience) < 1:
             raise ValueError(f"patience must be a positive int, got {patience!r}")
         if not 0 < lr_factor <= 1:
             raise ValueError(f"lr_factor must be in (0, 1], got {lr_factor!r}")
         self.monitor = monitor
         self.tie_breaker = tie_breaker
+        self.tie_breaker_mode = tie_breaker_mode
         self.patience = int(patience)
         self.action = action
         self.max_rollbacks = int(max_rollbacks)
@@ -110,9 +117,11 @@ class CollapseGuard(Callback):
             )
         value = float(logs[self.monitor])
         tie = float(logs.get(self.tie_breaker, 0.0)) if self.tie_breaker else 0.0
+        if self.tie_breaker_mode == "min":
+            tie = -tie  # the key is higher-is-better in both places
         return (
             value if math.isfinite(value) else -math.inf,
-            -tie if math.isfinite(tie) else -math.inf,
+            tie if math.isfinite(tie) else -math.inf,
         )
 
     def on_fit_start(self, trainer: Trainer) -> None:  # noqa: D102
