@@ -39,7 +39,17 @@ def test_train_prints_json_saves_the_sgan_and_writes_the_report(rows, tmp_path, 
     # Pseudo labelling, the slow method, is run end to end in tests/pipelines/test_semi.py.
     folder = tmp_path
     args = ["semi", "train", "--data", str(rows), "--labels", "120", "--methods", "sgan,supervised", *FAST]
-    args += ["--members", "2", "--out", str(folder / "sgan"), "--report", str(folder / "semi.html"), "--json"]
+    args += [
+        "--members",
+        "2",
+        "--steps-per-epoch",
+        "3",
+        "--out",
+        str(folder / "sgan"),
+        "--report",
+        str(folder / "semi.html"),
+        "--json",
+    ]
     assert main(args) == 0
     found = json.loads(capsys.readouterr().out)
     assert found["n_labelled"] == 120 and found["n_labelled_frauds"] == 6
@@ -49,7 +59,7 @@ def test_train_prints_json_saves_the_sgan_and_writes_the_report(rows, tmp_path, 
         assert 0 <= values["auprc"] <= 1 and 0 <= values["f1"] <= 1 and "recall" in values
     model = load(folder / "sgan")
     assert isinstance(model, SGANClassifier) and len(model.history_) == 2
-    assert model.n_members == 2 and len(model.member_histories_) == 2
+    assert model.n_members == 2 and len(model.member_histories_) == 2 and model.steps_per_epoch == 3
     html = (folder / "semi.html").read_text(encoding="utf-8")
     for part in (
         "Semi-supervised learning with few labels",

@@ -227,6 +227,23 @@ def test_errors_before_any_work(data):
         SGANClassifier(**{**FAST, "epochs": 1, "class_weight": {5: 2.0}}).fit(X, y)
 
 
+def test_steps_per_epoch_sets_the_steps_of_each_epoch(data):
+    X, _, y = data
+
+    class CountSteps(Callback):
+        steps = 0
+
+        def on_batch_end(self, trainer, logs):
+            CountSteps.steps += 1
+
+    SGANClassifier(random_state=0, **{**FAST, "epochs": 3, "steps_per_epoch": 2}).fit(
+        X, y, callbacks=[CountSteps()]
+    )
+    assert CountSteps.steps == 3 * 2  # a pass would be 400 // 32 = 12 steps
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        SGANClassifier(steps_per_epoch=0).fit(X, y)
+
+
 def test_predict_checks_its_input(fitted):
     with pytest.raises(DataValidationError, match="expecting 6 features"):
         fitted.predict(np.zeros((2, 5)))

@@ -160,6 +160,7 @@ def test_unlabelled_marker_does_not_let_other_labels_through(tmp_path):
         ({"methods": ""}, "no method"),
         ({"test_size": 1.5}, "--test-size"),
         ({"members": 0}, "--members must be a positive whole number"),
+        ({"steps_per_epoch": 1.5}, "--steps-per-epoch must be a positive whole number"),
         ({"report": "report.txt"}, "HTML"),
         ({"methods": "supervised", "model_out": "m"}, "do not include sgan"),
         ({"label_column": "Fraud"}, "no label column 'Fraud'"),

@@ -117,6 +117,18 @@ def test_validation_scores():
     assert scores["accuracy"] == 0.5 and scores["f1"] == 0.5 and 0 < scores["auprc"] <= 1
 
 
+def test_steps_per_epoch_caps_an_epoch_and_draws_fresh_rows_each_time():
+    whole = _task("book").batches(0)
+    assert len(whole) == 40 // 16  # one pass: the last, smaller batch is dropped
+    capped = _task("book", steps_per_epoch=1)
+    first, second = capped.batches(0), capped.batches(1)
+    assert len(first) == len(second) == 1 and first[0][0].shape == (16, 6)
+    assert not torch.equal(first[0][0], second[0][0])  # a new draw of unlabelled rows
+    assert len(_task("book", steps_per_epoch=99).batches(0)) == len(whole)  # a cap above a pass
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        _task("book", steps_per_epoch=0)
+
+
 # ---------------------------------------------------------------------- the collapse guard
 
 

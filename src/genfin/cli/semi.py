@@ -89,6 +89,12 @@ def train(
         help="The SGAN's cross-fitted members, each holding out its own share of the labels; the "
         "shares, pooled, choose one epoch for all (default 5; 1 is five times faster).",
     ),
+    steps_per_epoch: int | None = typer.Option(
+        None,
+        "--steps-per-epoch",
+        help="The SGAN's steps per epoch at most, each epoch on a fresh draw of rows (default: one pass "
+        "over the training rows). For large files: 120 gives the full card file the card sample's epochs.",
+    ),
     seed: int | None = typer.Option(None, "--seed", help="Seeds the split, the labels kept and every model."),
     out: Path | None = typer.Option(None, "--out", help="Folder to save the fitted SGAN in."),
     report: Path | None = typer.Option(
@@ -111,6 +117,7 @@ def train(
         test_size=test_size,
         epochs=epochs,
         members=members,
+        steps_per_epoch=steps_per_epoch,
         seed=seed,
         report=report,
         model_out=out,

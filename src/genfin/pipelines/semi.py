@@ -206,6 +206,7 @@ def _check_options(
     test_size: float,
     epochs: int | None,
     members: int | None,
+    steps: int | None,
     methods: tuple[str, ...],
     report: str | PathLike[str] | None,
     model_out: str | PathLike[str] | None,
@@ -219,10 +220,9 @@ def _check_options(
         )
     if isinstance(test_size, bool) or not isinstance(test_size, (float, int)) or not 0 < test_size < 1:
         raise ValueError(f"--test-size must be a share of the rows in (0, 1), got {test_size!r}")
-    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1):
-        raise ValueError(f"--epochs must be a positive whole number, got {epochs!r}")
-    if members is not None and (isinstance(members, bool) or not isinstance(members, int) or members < 1):
-        raise ValueError(f"--members must be a positive whole number, got {members!r}")
+    for option, value in (("--epochs", epochs), ("--members", members), ("--steps-per-epoch", steps)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{option} must be a positive whole number, got {value!r}")
     if report is not None and Path(report).suffix.lower() not in (".html", ".htm"):
         raise ValueError(f"{report}: the report is an HTML file; end its name in .html")
     if model_out is not None:
@@ -382,18 +382,13 @@ def _hist_gradient_boosting(seed: int | None) -> Any:
     return HistGradientBoostingClassifier(random_state=seed)
 
 
-def _make_model(
-    method: str, *, seed: int | None, epochs: int | None, members: int | None, verbose: int
-) -> Any:
+def _make_model(method: str, *, seed: int | None, verbose: int, **sgan_options: int | None) -> Any:
     if method == "sgan":
         from genfin.models import SGANClassifier
 
-        params: dict[str, Any] = {"random_state": seed, "verbose": verbose}
-        if epochs is not None:
-            params["epochs"] = epochs
-        if members is not None:
-            params["n_members"] = members
-        return SGANClassifier(**params)
+        # Options left at None keep the estimator's defaults.
+        chosen = {name: value for name, value in sgan_options.items() if value is not None}
+        return SGANClassifier(random_state=seed, verbose=verbose, **chosen)
     if method == "pseudo":
         from genfin.models.pseudo_label import PseudoLabelClassifier
 
@@ -416,6 +411,7 @@ def run_semi(
     test_size: float = 0.3,
     epochs: int | None = None,
     members: int | None = None,
+    steps_per_epoch: int | None = None,
     seed: int | None = None,
     report: str | PathLike[str] | None = None,
     model_out: str | PathLike[str] | None = None,
@@ -442,6 +438,9 @@ def run_semi(
         The SGAN's epochs; None is its default (50). The other methods have no epochs.
     members
         The SGAN's cross-fitted members (``n_members``); None is its default (5 for rows).
+    steps_per_epoch
+        The SGAN's steps per epoch at most (``steps_per_epoch``); None: one pass over the training
+        rows. For large files.
     seed
         Seeds the split, the choice of labels and every model.
     report
@@ -464,7 +463,7 @@ def run_semi(
         For a bad file or options, before any fitting.
     """
     chosen = parse_methods(methods)
-    _check_options(labels, test_size, epochs, members, chosen, report, model_out)
+    _check_options(labels, test_size, epochs, members, steps_per_epoch, chosen, report, model_out)
     data = read_semi_data(data_path, label_column=label_column, time_column=time_column)
     y = data.y
     known = np.flatnonzero(y != UNLABELLED)
@@ -510,7 +509,14 @@ def run_semi(
     rows = []
     for method in chosen:
         say(f"fitting {METHODS[method]} ...")
-        model = _make_model(method, seed=seed, epochs=epochs, members=members, verbose=verbose)
+        model = _make_model(
+            method,
+            seed=seed,
+            verbose=verbose,
+            epochs=epochs,
+            n_members=members,
+            steps_per_epoch=steps_per_epoch,
+        )
         start = time.perf_counter()
         if method == "supervised":
             model.fit(X_train[is_labelled], y_train[is_labelled])

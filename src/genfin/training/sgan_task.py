@@ -134,6 +134,10 @@ class SGANTask:
     labelled_batch_size
         Labelled rows per step; they are drawn from reshuffled passes over the labelled rows, so a
         few labels repeat within an epoch (as Salimans et al. tile their 100 labels).
+    steps_per_epoch
+        At most this many steps per epoch, on a fresh random draw of unlabelled rows each epoch;
+        None: one pass over the unlabelled rows. On large data it makes validation (and with it
+        the collapse guard and checkpoints) come every few hundred steps instead of once a pass.
     formulation
         ``"improved"`` or ``"book"``; must match the discriminator's ``separate_real_head``.
     feature_matching
@@ -175,6 +179,7 @@ class SGANTask:
         y_val: torch.Tensor | None = None,
         batch_size: int = 64,
         labelled_batch_size: int = 64,
+        steps_per_epoch: int | None = None,
         formulation: str = "improved",
         feature_matching: bool = True,
         class_weights: torch.Tensor | None = None,
@@ -205,10 +210,13 @@ class SGANTask:
             )
         if X_unlabelled.shape[0] == 0:
             raise ValueError("X_unlabelled is empty; pass at least the labelled training rows")
+        if steps_per_epoch is not None and int(steps_per_epoch) < 1:
+            raise ValueError(f"steps_per_epoch must be a positive int or None, got {steps_per_epoch!r}")
         self.generator, self.discriminator = generator, discriminator
         self.X_labelled, self.y_labelled, self.X_unlabelled = X_labelled, y_labelled, X_unlabelled
         self.X_val, self.y_val = X_val, y_val
         self.batch_size, self.labelled_batch_size = int(batch_size), int(labelled_batch_size)
+        self.steps_per_epoch = None if steps_per_epoch is None else int(steps_per_epoch)
         self.formulation = formulation
         self.feature_matching = bool(feature_matching)
         weights = torch.ones(n_classes + 1) if class_weights is None else class_weights.float()
@@ -233,9 +241,15 @@ class SGANTask:
     # ------------------------------------------------------------------ batches
 
     def batches(self, epoch: int) -> Sequence[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-        """One pass over the unlabelled rows, each batch paired with a batch of labelled rows."""
+        """Batches of unlabelled rows, each paired with a batch of labelled rows.
+
+        One pass over the unlabelled rows, or its first ``steps_per_epoch`` batches: a fresh random
+        draw each epoch.
+        """
         n_unlabelled, n_labelled = self.X_unlabelled.shape[0], self.X_labelled.shape[0]
         n_steps = max(1, n_unlabelled // self.batch_size)
+        if self.steps_per_epoch is not None:
+            n_steps = min(n_steps, self.steps_per_epoch)
         size = min(self.batch_size, n_unlabelled)
         device = self.X_unlabelled.device
         unlabelled = torch.randperm(n_unlabelled, generator=self.random)[: n_steps * size].to(device)
