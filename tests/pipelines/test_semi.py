@@ -10,6 +10,7 @@ from genfin.data import make_transactions
 from genfin.exceptions import DataValidationError
 from genfin.models import SGANClassifier, load
 from genfin.models.pseudo_label import PseudoLabelClassifier
+from genfin.pipelines import semi
 from genfin.pipelines.semi import (
     METRIC_COLUMNS,
     SemiResult,
@@ -88,6 +89,18 @@ def test_report_holds_every_part(full_run, tmp_path):
     assert "Pseudo labels per round" in html and "new wrong" in html
     assert "cross-fitted members" in html  # the default five members get their own figure
     assert html.count("data:image/png;base64,") == 3
+
+
+def test_a_long_pass_gets_a_hint_about_steps_per_epoch(labelled_file, monkeypatch):
+    assert semi._SGAN_BATCH == SGANClassifier().batch_size
+    monkeypatch.setattr(semi, "_LONG_PASS_STEPS", 10)  # the 1,050 training rows make 16 steps a pass
+    lines = []
+    options = {"labels": 60, "methods": "sgan", "epochs": 1, "members": 1, "seed": 0, "log": lines.append}
+    run_semi(labelled_file, **options)
+    assert any("one pass of 16 steps over the 1,050 training rows; --steps-per-epoch" in x for x in lines)
+    lines.clear()
+    run_semi(labelled_file, **options, steps_per_epoch=4)
+    assert not any("--steps-per-epoch" in line for line in lines)
 
 
 def test_section_leaves_out_methods_not_run(labelled_file):

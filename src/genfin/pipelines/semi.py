@@ -60,6 +60,8 @@ DEFAULT_LABELS = 300
 METRIC_COLUMNS = ("auprc", "roc_auc", "f1", "precision", "recall", "precision_at_k", "fit_seconds")
 _MIN_PER_CLASS = 2
 _K = 100
+_SGAN_BATCH = 64  # SGANClassifier's default batch_size (a test checks they agree)
+_LONG_PASS_STEPS = 1_000  # passes longer than this get a hint about --steps-per-epoch
 
 
 # ---------------------------------------------------------------------------- data
@@ -504,6 +506,13 @@ def run_semi(
     is_labelled = y_train != UNLABELLED
 
     say = log or (lambda line: None)
+    pass_steps = len(X_train) // _SGAN_BATCH
+    if "sgan" in chosen and steps_per_epoch is None and pass_steps > _LONG_PASS_STEPS:
+        # The defaults of epochs and patience were chosen on passes of about 120 steps.
+        say(
+            f"note: an SGAN epoch is one pass of {pass_steps:,} steps over the {len(X_train):,} training "
+            f"rows; --steps-per-epoch 120 validates (and can stop) every 120 steps instead"
+        )
     models: dict[str, Any] = {}
     scores: dict[str, np.ndarray] = {}
     rows = []
