@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import torch
+from scipy import stats
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, f1_score
@@ -466,16 +467,33 @@ def report(args, results, X, y, started, cpu_started, load_start, figures) -> No
 
 
 def print_seed_wins(part: pd.DataFrame, n_seeds: int) -> None:
-    """Per method: on how many seeds genfin's SGAN is at least as good."""
+    """Per method: on how many seeds genfin's SGAN is at least as good, and the paired differences.
+
+    The splits are paired (every method sees the same rows), so the spread that decides whether a
+    mean difference is more than noise is that of the per-seed differences: a 95% t-interval over
+    seeds (seed-to-seed variation only; each test set's own sampling noise is not in it).
+    """
     by_seed = {
         metric: part.pivot(index="seed", columns="method", values=metric) for metric in ("auprc", "f1")
     }
-    print("\ngenfin SGAN per seed against each method (seeds where genfin >= it / seeds):\n")
-    print("| against | AUPRC | F1 |")
-    print("|---|---|---|")
+    print("\ngenfin SGAN per seed against each method (seeds where genfin >= it / seeds; mean paired")
+    print("difference genfin - method [95% t-interval over seeds]):\n")
+    print("| against | AUPRC | F1 | AUPRC difference | F1 difference |")
+    print("|---|---|---|---|---|")
     for other in [b for b in BASELINES if b in set(part["method"])]:
         wins = [int((by_seed[m][GENFIN] >= by_seed[m][other]).sum()) for m in ("auprc", "f1")]
-        print(f"| {other} | {wins[0]}/{n_seeds} | {wins[1]}/{n_seeds} |")
+        gaps = [paired_interval(by_seed[m][GENFIN] - by_seed[m][other]) for m in ("auprc", "f1")]
+        print(f"| {other} | {wins[0]}/{n_seeds} | {wins[1]}/{n_seeds} | {gaps[0]} | {gaps[1]} |")
+
+
+def paired_interval(differences: pd.Series) -> str:
+    """``"+0.005 [-0.010, +0.020]"``: the mean of paired differences and its 95% t-interval."""
+    values = differences.dropna().to_numpy()
+    mean = float(values.mean())
+    if len(values) < 2:
+        return f"{mean:+.3f}"
+    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values)))
+    return f"{mean:+.3f} [{mean - half:+.3f}, {mean + half:+.3f}]"
 
 
 def print_gan_runs(part: pd.DataFrame) -> None:
