@@ -45,6 +45,7 @@ from _common import CREDITCARD_SAMPLE, load_average, machine_line
 from genfin.data import load_creditcard, stratified_split
 from genfin.models import SGANClassifier
 from genfin.models._semi import held_out_share
+from genfin.training import Callback
 from semi_fraud import cross_fitted_boosting, draw_labels, hgb
 
 
@@ -97,6 +98,39 @@ class PriorShifted:
 
     def predict(self, X) -> np.ndarray:
         return self.predict_proba(X).argmax(axis=1)
+
+
+class EpochTestProba(Callback):
+    """The members' mean test fraud probability after every epoch (read only to study averaging)."""
+
+    def __init__(self, model: SGANClassifier, X_test: pd.DataFrame) -> None:
+        self.model, self.X_test = model, X_test
+        self.proba: dict[int, np.ndarray] = {}
+
+    def on_epoch_end(self, trainer, logs) -> None:  # noqa: D102
+        inputs = self.model._to_model_space(self.X_test.to_numpy(np.float32))
+        tasks = getattr(trainer.task, "tasks", [trainer.task])  # a CrossFittedTask's members
+        proba = torch.stack([task.predict_proba(inputs) for task in tasks]).mean(0)[:, 1]
+        self.proba[int(logs["epoch"])] = proba.double().numpy()
+
+
+class TopEpochsAveraged:
+    """The test probabilities of the ``k`` epochs of best pooled validation F1 (ties: lower loss), averaged.
+
+    A checkpoint ensemble scored after the fact: the probabilities were recorded during the one fit.
+    """
+
+    def __init__(self, history: list[dict], test_proba: dict[int, np.ndarray], k: int) -> None:
+        ranked = sorted(history, key=lambda h: (-h["val_f1"], h["val_loss"], h["epoch"]))
+        self.epochs = [int(h["epoch"]) for h in ranked[:k]]
+        fraud = np.mean([test_proba[e] for e in self.epochs], axis=0)
+        self.proba = np.c_[1 - fraud, fraud]
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.proba
+
+    def predict(self, X) -> np.ndarray:
+        return (self.proba[:, 1] > 0.5).astype(int)
 
 
 def params_without_tie_breaker(params: dict[str, object]) -> dict[str, object]:
@@ -153,6 +187,14 @@ def main() -> None:
     )
     parser.add_argument("--held-out-cost", action="store_true", help="add the boosting rows above")
     parser.add_argument(
+        "--snapshots",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also score each SGAN as the average of its K best epochs (pooled validation F1, ties to the "
+        "lower loss), from test probabilities recorded during the fit; K=1 checks the recording",
+    )
+    parser.add_argument(
         "--prior-shift",
         action="store_true",
         help="also score each SGAN with its probabilities moved to the class prior EM estimates on the "
@@ -180,7 +222,17 @@ def main() -> None:
                 tie_breaker = params["tie_breaker"]  # None: ties keep the first epoch
                 mode = "min" if tie_breaker is None or tie_breaker.endswith("loss") else "max"
                 model._tie_breaker = (tie_breaker, mode)
-            models[f"SGAN, {variant}"] = model.fit(X_train, y_semi)
+            recorder = EpochTestProba(model, X_test)
+            callbacks = [recorder] if args.snapshots else []
+            models[f"SGAN, {variant}"] = model.fit(X_train, y_semi, callbacks=callbacks)
+            for k in args.snapshots:
+                averaged = TopEpochsAveraged(model.history_, recorder.proba, k)
+                if k == 1:  # the returned model itself: a check of the recording
+                    same = np.allclose(averaged.proba[:, 1], model.predict_proba(X_test)[:, 1], atol=1e-5)
+                    print(f"seed {seed}, {budget} labels: top epoch {averaged.epochs} = returned: {same}")
+                    continue
+                print(f"seed {seed}, {budget} labels, {variant}: top {k} epochs {averaged.epochs}")
+                models[f"SGAN, {variant}, top {k} epochs averaged"] = averaged
             if args.prior_shift:
                 shifted = PriorShifted(model, X_train[~labelled], y_semi[labelled])
                 print(
