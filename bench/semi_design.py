@@ -46,7 +46,7 @@ from genfin.data import load_creditcard, stratified_split
 from genfin.models import SGANClassifier
 from genfin.models._semi import held_out_share
 from genfin.training import Callback
-from semi_fraud import cross_fitted_boosting, draw_labels, hgb
+from semi_fraud import cross_fitted_boosting, draw_labels, hgb, members_proba
 
 
 def parse_variant(text: str) -> dict[str, object]:
@@ -106,12 +106,12 @@ class EpochTestProba(Callback):
     def __init__(self, model: SGANClassifier, X_test: pd.DataFrame) -> None:
         self.model, self.X_test = model, X_test
         self.proba: dict[int, np.ndarray] = {}
+        self._inputs: torch.Tensor | None = None
 
     def on_epoch_end(self, trainer, logs) -> None:  # noqa: D102
-        inputs = self.model._to_model_space(self.X_test.to_numpy(np.float32))
-        tasks = getattr(trainer.task, "tasks", [trainer.task])  # a CrossFittedTask's members
-        proba = torch.stack([task.predict_proba(inputs) for task in tasks]).mean(0)[:, 1]
-        self.proba[int(logs["epoch"])] = proba.double().numpy()
+        if self._inputs is None:  # the scaler exists once fit has started
+            self._inputs = self.model._to_model_space(self.X_test.to_numpy(np.float32))
+        self.proba[int(logs["epoch"])] = members_proba(trainer, self._inputs)[:, 1].astype(np.float64)
 
 
 class TopEpochsAveraged:
@@ -263,6 +263,10 @@ def main() -> None:
 
 
 _SPLIT_LINE = re.compile(r"seed (\d+), (\d+) labels, (.+): AUPRC ([\d.]+) F1 ([\d.]+)$")
+_PRIOR_LINE = re.compile(
+    r"seed (\d+), (\d+) labels, .+: labelled fraud share ([\d.]+), EM on the unlabelled rows ([\d.]+) "
+    r"\(true ([\d.]+)\)$"
+)
 
 
 def pooled_report(files: list[Path], reference: str) -> None:
@@ -279,6 +283,18 @@ def pooled_report(files: list[Path], reference: str) -> None:
     print(f"pooled from {', '.join(p.name for p in files)}: seeds {seeds}\n")
     means = results.groupby(["budget", "method"])[["auprc", "f1"]].mean().round(3)
     print(means.to_markdown())
+    names = ("labelled", "EM", "true")
+    shares = [
+        {"seed": int(m[1]), "budget": int(m[2]), **dict(zip(names, map(float, m.groups()[2:]), strict=True))}
+        for path in files
+        for m in map(_PRIOR_LINE.match, path.read_text(encoding="utf-8").splitlines())
+        if m
+    ]
+    if shares:  # from --prior-shift runs
+        print("\nfraud share, mean over splits: labelled rows, EM on the unlabelled rows, test rows:")
+        print()
+        table = pd.DataFrame(shares).drop_duplicates(["seed", "budget"]).groupby("budget")
+        print(table[["labelled", "EM", "true"]].mean().round(4).to_markdown())
     print(f"\nsplits where the method >= {reference!r} (AUPRC / F1):\n")
     for budget, part in results.groupby("budget"):
         wide = {m: part.pivot(index="seed", columns="method", values=m) for m in ("auprc", "f1")}

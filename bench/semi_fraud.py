@@ -158,6 +158,12 @@ def draw_labels(y_train: np.ndarray, budget: int, seed: int) -> np.ndarray:
     return y
 
 
+def members_proba(trainer, inputs: torch.Tensor) -> np.ndarray:
+    """Class probabilities of ``inputs`` (model space) as ``predict_proba`` gives them: the members' mean."""
+    tasks = getattr(trainer.task, "tasks", [trainer.task])  # a CrossFittedTask's members
+    return torch.stack([task.predict_proba(inputs) for task in tasks]).mean(0).numpy()
+
+
 class TestCurve(Callback):
     """Test F1 and AUPRC every ``every`` epochs and at the end (for the curves only; they choose nothing).
 
@@ -176,8 +182,7 @@ class TestCurve(Callback):
     def _score(self, trainer) -> None:
         if self._inputs is None:  # the scaler exists once fit has started
             self._inputs = self.model._to_model_space(self.X_test.to_numpy(np.float32))
-        tasks = getattr(trainer.task, "tasks", [trainer.task])  # a CrossFittedTask's members
-        proba = torch.stack([task.predict_proba(self._inputs) for task in tasks]).mean(0).numpy()
+        proba = members_proba(trainer, self._inputs)
         self.curve["epochs"].append(len(trainer.history))
         self.curve["f1"].append(float(f1_score(self.y_test, proba.argmax(1), zero_division=0)))
         self.curve["auprc"].append(float(average_precision_score(self.y_test, proba[:, 1])))

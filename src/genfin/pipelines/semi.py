@@ -60,7 +60,6 @@ DEFAULT_LABELS = 300
 METRIC_COLUMNS = ("auprc", "roc_auc", "f1", "precision", "recall", "precision_at_k", "fit_seconds")
 _MIN_PER_CLASS = 2
 _K = 100
-_SGAN_BATCH = 64  # SGANClassifier's default batch_size (a test checks they agree)
 _LONG_PASS_STEPS = 1_000  # passes longer than this get a hint about --steps-per-epoch
 
 
@@ -398,6 +397,17 @@ def _make_model(method: str, *, seed: int | None, verbose: int, **sgan_options: 
     return _hist_gradient_boosting(seed)
 
 
+def _hint_long_epochs(model: Any, n_rows: int, say: Callable[[str], None]) -> None:
+    """Say how to shorten the SGAN's epochs when one pass over ``n_rows`` is long."""
+    pass_steps = n_rows // model.batch_size
+    if model.steps_per_epoch is None and pass_steps > _LONG_PASS_STEPS:
+        # The defaults of epochs and patience were chosen on passes of about 120 steps.
+        say(
+            f"note: an SGAN epoch is one pass of {pass_steps:,} steps over the {n_rows:,} training "
+            f"rows; --steps-per-epoch 120 validates (and can stop) every 120 steps instead"
+        )
+
+
 def _fraud_probability(model: Any, X: pd.DataFrame) -> np.ndarray:
     classes = list(np.asarray(model.classes_))
     return np.asarray(model.predict_proba(X))[:, classes.index(1)]
@@ -506,13 +516,6 @@ def run_semi(
     is_labelled = y_train != UNLABELLED
 
     say = log or (lambda line: None)
-    pass_steps = len(X_train) // _SGAN_BATCH
-    if "sgan" in chosen and steps_per_epoch is None and pass_steps > _LONG_PASS_STEPS:
-        # The defaults of epochs and patience were chosen on passes of about 120 steps.
-        say(
-            f"note: an SGAN epoch is one pass of {pass_steps:,} steps over the {len(X_train):,} training "
-            f"rows; --steps-per-epoch 120 validates (and can stop) every 120 steps instead"
-        )
     models: dict[str, Any] = {}
     scores: dict[str, np.ndarray] = {}
     rows = []
@@ -526,6 +529,8 @@ def run_semi(
             n_members=members,
             steps_per_epoch=steps_per_epoch,
         )
+        if method == "sgan":
+            _hint_long_epochs(model, len(X_train), say)
         start = time.perf_counter()
         if method == "supervised":
             model.fit(X_train[is_labelled], y_train[is_labelled])
