@@ -137,7 +137,7 @@ class TopEpochsAveraged:
 
 
 class Averaged:
-    """Two fitted classifiers' probabilities averaged with weights ``w`` and ``1 - w``; predicts the most probable."""
+    """Two fitted classifiers' probabilities averaged, weights ``w`` and ``1 - w``; predicts the likeliest."""
 
     def __init__(self, first, second, w: float) -> None:
         self.first, self.second, self.w = first, second, w
