@@ -27,7 +27,9 @@ epochs its cross-fitted members chose, and scores the refit alone and averaged w
 Runs split over processes (seeds 10-13 in one, 14-17 in another) are pooled from their printouts:
 ``--report-from A.txt B.txt [--reference "SGAN, n_members=5"]`` reads the per-split lines, fits
 nothing, and prints the means over all splits (from the printed 3-decimal figures) and, per
-budget, on how many splits each method is at least as good as the reference.
+budget, on how many splits each method is at least as good as the reference, with the paired
+difference's 95% t-interval. ``semi_fraud.py``'s per-run CSV files may be given too, to pool the
+benchmark's splits with the design splits.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from genfin.data import load_creditcard, stratified_split
 from genfin.models import SGANClassifier
 from genfin.models._semi import held_out_share
 from genfin.training import Callback
-from semi_fraud import cross_fitted_boosting, draw_labels, hgb, members_proba
+from semi_fraud import cross_fitted_boosting, draw_labels, hgb, members_proba, paired_interval
 
 
 def parse_variant(text: str) -> dict[str, object]:
@@ -307,13 +309,12 @@ _PRIOR_LINE = re.compile(
 
 
 def pooled_report(files: list[Path], reference: str) -> None:
-    """Means over the splits printed in ``files``; per budget, splits where each method >= ``reference``."""
-    rows = [
-        {"seed": int(m[1]), "budget": int(m[2]), "method": m[3], "auprc": float(m[4]), "f1": float(m[5])}
-        for path in files
-        for m in map(_SPLIT_LINE.match, path.read_text(encoding="utf-8").splitlines())
-        if m
-    ]
+    """Means over the splits printed in ``files``; per budget, splits where each method >= ``reference``.
+
+    ``files`` may include ``bench/semi_fraud.py``'s per-run CSV files (their splits are drawn the
+    same way); their "genfin SGANClassifier, defaults" rows count as "SGAN, default".
+    """
+    rows = [row for path in files for row in split_results(path)]
     # A split run in two files (the boosting rows of each process) counts once.
     results = pd.DataFrame(rows).drop_duplicates(["seed", "budget", "method"])
     seeds = sorted(int(seed) for seed in results["seed"].unique())
@@ -338,7 +339,23 @@ def pooled_report(files: list[Path], reference: str) -> None:
         for method in wide["auprc"].columns.drop(reference, errors="ignore"):
             wins = [int((wide[m][method] >= wide[m][reference]).sum()) for m in ("auprc", "f1")]
             n = int(wide["auprc"][[method, reference]].notna().all(axis=1).sum())
-            print(f"- {budget} labels, {method}: {wins[0]} / {wins[1]} of {n}")
+            gaps = [paired_interval(wide[m][method] - wide[m][reference]) for m in ("auprc", "f1")]
+            print(
+                f"- {budget} labels, {method}: {wins[0]} / {wins[1]} of {n}; "
+                f"paired difference [95% t-interval] AUPRC {gaps[0]}, F1 {gaps[1]}"
+            )
+
+
+def split_results(path: Path) -> list[dict[str, object]]:
+    """Per-split ``seed, budget, method, auprc, f1`` from a printout of this script or a semi_fraud CSV."""
+    if path.suffix == ".csv":
+        table = pd.read_csv(path).replace({"method": {"genfin SGANClassifier, defaults": "SGAN, default"}})
+        return table[["seed", "budget", "method", "auprc", "f1"]].round(3).to_dict("records")
+    return [
+        {"seed": int(m[1]), "budget": int(m[2]), "method": m[3], "auprc": float(m[4]), "f1": float(m[5])}
+        for m in map(_SPLIT_LINE.match, path.read_text(encoding="utf-8").splitlines())
+        if m
+    ]
 
 
 if __name__ == "__main__":
