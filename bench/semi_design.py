@@ -234,7 +234,9 @@ def main() -> None:
         help="also score each SGAN's members refitted on all labels for its chosen epochs, alone and "
         "averaged half and half with the cross-fitted members",
     )
-    parser.add_argument("--report-from", nargs="+", type=Path, metavar="TXT", help="pool earlier printouts")
+    parser.add_argument(
+        "--report-from", nargs="+", type=Path, metavar="FILE", help="pool earlier printouts (or semi_fraud CSVs)"
+    )
     parser.add_argument(
         "--reference", default="HistGradientBoosting, labels only", help="method to count wins against"
     )
