@@ -235,7 +235,11 @@ def main() -> None:
         "averaged half and half with the cross-fitted members",
     )
     parser.add_argument(
-        "--report-from", nargs="+", type=Path, metavar="FILE", help="pool earlier printouts (or semi_fraud CSVs)"
+        "--report-from",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="pool earlier printouts (or semi_fraud CSVs)",
     )
     parser.add_argument(
         "--reference", default="HistGradientBoosting, labels only", help="method to count wins against"
