@@ -128,4 +128,4 @@ def test_missing_file_and_bad_labels_exit_2(tmp_path, capsys):
     text[5] = text[5].rsplit(",", 1)[0] + ",7"
     path.write_text("\n".join(text) + "\n")
     assert main(["semi", "train", "--data", str(path), *FAST]) == 2
-    assert "column 'Class', row 5: label 7 is not 0 or 1" in error_line(capsys)
+    assert "column 'Class', row 5: label 7 is not 0, 1 or -1" in error_line(capsys)

@@ -159,8 +159,27 @@ def test_unlabelled_marker_does_not_let_other_labels_through(tmp_path):
     frame.loc[3, "Class"] = -1
     frame.loc[7, "Class"] = 2
     frame.to_csv(tmp_path / "bad.csv", index=False)
-    with pytest.raises(DataValidationError, match=r"row 8.*label 2 is not 0 or 1"):
+    with pytest.raises(DataValidationError, match=r"row 8.*label 2 is not 0, 1 or -1"):
         read_semi_data(tmp_path / "bad.csv")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2", r"label 2 is not 0, 1 or -1"),
+        ("fraud", r"label 'fraud' is not 0, 1 or -1"),
+        ("", r"missing label"),
+        ("-2", r"label -2 is not 0, 1 or -1"),
+    ],
+)
+def test_bad_labels_are_named_with_the_values_semi_accepts(tmp_path, value, message):
+    path = tmp_path / "bad.csv"
+    _frame(200, 0.2).to_csv(path, index=False)
+    lines = path.read_text().splitlines()
+    lines[6] = lines[6].rsplit(",", 1)[0] + "," + value  # data row 6
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataValidationError, match=rf"column 'Class', row 6: {message}.*-1 \(unlabelled\)"):
+        read_semi_data(path)
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,9 @@ def read_semi_data(
             f"has no label column {label_column!r} (columns: {columns}); name it with --label-column",
             source=str(path),
         )
-    raw = pd.to_numeric(_label_values(path, label_column), errors="coerce")
+    values = _label_values(path, label_column)
+    raw = pd.to_numeric(values, errors="coerce")
+    _check_semi_labels(values, raw, source=str(path), column=label_column)
     unlabelled = (raw == UNLABELLED).to_numpy()
     if not unlabelled.any():
         data = read_transactions(
@@ -152,6 +154,24 @@ def read_semi_data(
     y = data.y.to_numpy(np.int64, copy=True)
     y[unlabelled] = UNLABELLED
     return SemiData(X=data.X, y=y, source=source, labels_from_file=True)
+
+
+def _check_semi_labels(values: pd.Series, numbers: pd.Series, *, source: str, column: str) -> None:
+    """Stop at the first label that is not 0, 1 or -1, naming its row (the loaders' check knows only 0/1)."""
+    bad = ~np.isin(numbers.to_numpy(np.float64, na_value=np.nan), (0.0, 1.0, float(UNLABELLED)))
+    if not bad.any():
+        return
+    row = int(np.argmax(bad))
+    value = values.iloc[row]
+    value = value.item() if isinstance(value, np.generic) else value  # 2, not np.int64(2)
+    shown = repr(value) if isinstance(value, str) else str(value)
+    what = "missing label" if pd.isna(value) else f"label {shown} is not 0, 1 or -1"
+    raise DataValidationError(
+        f"{what}; the label column must hold 0 (normal), 1 (fraud) or -1 (unlabelled)",
+        source=source,
+        column=column,
+        row=row + 1,
+    )
 
 
 def _transactions(
