@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from genfin.cli.main import main
@@ -129,3 +130,38 @@ def test_missing_file_and_bad_labels_exit_2(tmp_path, capsys):
     path.write_text("\n".join(text) + "\n")
     assert main(["semi", "train", "--data", str(path), *FAST]) == 2
     assert "column 'Class', row 5: label 7 is not 0, 1 or -1" in error_line(capsys)
+
+
+@pytest.fixture(scope="module")
+def saved_sgan(tmp_path_factory):
+    data = make_transactions(500, fraud_rate=0.1, random_state=0)
+    y = np.full(500, -1)
+    y[:60] = data.y[:60]
+    folder = tmp_path_factory.mktemp("semi-score-cli") / "sgan"
+    SGANClassifier(epochs=2, n_members=1, random_state=0, verbose=0).fit(data.X, y).save(folder)
+    return folder
+
+
+def test_score_writes_the_scores_and_judges_the_labelled_rows(saved_sgan, rows, tmp_path, capsys):
+    out = tmp_path / "scores.csv"
+    assert main(["semi", "score", "--model", str(saved_sgan), "--data", str(rows), "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    scores = pd.read_csv(out)
+    assert list(scores.columns) == ["row", "fraud_probability", "flagged"] and len(scores) == 1_500
+    flagged = int((scores["fraud_probability"] > 0.5).sum())
+    assert lines[0] == f"scored 1,500 rows, {flagged:,} flagged (fraud probability above 0.5); wrote {out}"
+    assert lines[1] == "on the labelled rows:" and any(line.split()[:2] == ["n", "1,500"] for line in lines)
+    assert (
+        main(["semi", "score", "--model", str(saved_sgan), "--data", str(rows), "--out", str(out), "--json"])
+        == 0
+    )
+    found = json.loads(capsys.readouterr().out)
+    assert found["n"] == 1_500 and found["n_flagged"] == flagged and 0 <= found["metrics"]["auprc"] <= 1
+
+
+def test_score_with_other_columns_exits_2(saved_sgan, rows, tmp_path, capsys):
+    pd.read_csv(rows).drop(columns="V2").to_csv(tmp_path / "fewer.csv", index=False)
+    args = ["semi", "score", "--model", str(saved_sgan), "--data", str(tmp_path / "fewer.csv")]
+    assert main([*args, "--out", str(tmp_path / "s.csv")]) == 2
+    assert "feature columns differ from those the SGAN was trained on (missing ['V2'])" in error_line(capsys)
+    assert not (tmp_path / "s.csv").exists()

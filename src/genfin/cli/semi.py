@@ -9,8 +9,12 @@ import pandas as pd
 import typer
 
 from genfin.pipelines.semi import METHODS, SemiResult, parse_methods, run_semi
+from genfin.pipelines.semi_score import THRESHOLD, score_with_sgan, write_scores
 
-app = typer.Typer(help="Semi-supervised learning with few labels: train and compare.", no_args_is_help=True)
+app = typer.Typer(
+    help="Semi-supervised learning with few labels: train and compare, score with the saved SGAN.",
+    no_args_is_help=True,
+)
 
 _NAMES = {
     "auprc": "AUPRC",
@@ -133,3 +137,49 @@ def train(
         typer.echo(f"SGAN saved to {result.model_out}")
     if result.report is not None:
         typer.echo(f"report: {result.report}")
+
+
+@app.command("score")
+def score(
+    model_path: Path = typer.Option(..., "--model", help="A folder saved by 'genfin semi train --out'."),
+    data: Path = typer.Option(
+        ...,
+        "--data",
+        help="Transactions (CSV, CSV.GZ or Parquet) with the training columns; a label column (1, 0 or -1) "
+        "is optional and, when there, judges the scores.",
+    ),
+    out: Path = typer.Option(..., "--out", help="CSV to write: row, fraud_probability, flagged."),
+    label_column: str = typer.Option(
+        "Class", "--label-column", help="The label column, if the file has one."
+    ),
+    time_column: str = typer.Option("Time", "--time-column", help="Column kept out of the features."),
+    k: int = typer.Option(100, "--k", help="Review-queue size for precision at k."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts and metrics as JSON."),
+) -> None:
+    """Score every row of --data with a saved SGAN: its fraud probability, flagged above 0.5."""
+    result = score_with_sgan(model_path, data, label_column=label_column, time_column=time_column, k=k)
+    written = write_scores(result, out)
+    if as_json:
+        summary = {
+            "data": result.source,
+            "n": len(result.scores),
+            "n_flagged": result.n_flagged,
+            "threshold": THRESHOLD,
+            "scores": str(written),
+            "metrics": result.metrics,
+            "no_metrics_reason": result.no_metrics_reason,
+        }
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    typer.echo(
+        f"scored {len(result.scores):,} rows, {result.n_flagged:,} flagged (fraud probability above "
+        f"{THRESHOLD}); wrote {written}"
+    )
+    if result.no_metrics_reason is not None:
+        typer.echo(f"no metrics: {result.no_metrics_reason}")
+    if result.metrics is not None:
+        typer.echo("on the labelled rows:")
+        width = max(len(name) for name in result.metrics)
+        for name, value in result.metrics.items():
+            shown = f"{value:,.0f}" if name in ("n", "n_fraud") else f"{value:.4f}"
+            typer.echo(f"  {name:<{width}}  {shown}")

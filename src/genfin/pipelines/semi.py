@@ -428,7 +428,8 @@ def _hint_long_epochs(model: Any, n_rows: int, say: Callable[[str], None]) -> No
         )
 
 
-def _fraud_probability(model: Any, X: pd.DataFrame) -> np.ndarray:
+def fraud_probability(model: Any, X: pd.DataFrame) -> np.ndarray:
+    """The fitted classifier's probability of class 1 (fraud) for each row."""
     classes = list(np.asarray(model.classes_))
     return np.asarray(model.predict_proba(X))[:, classes.index(1)]
 
@@ -558,7 +559,7 @@ def run_semi(
             model.fit(X_train, y_train)
         seconds = time.perf_counter() - start
         models[method] = model
-        scores[method] = _fraud_probability(model, X_test)
+        scores[method] = fraud_probability(model, X_test)
         found = detection_metrics(y_test, scores[method], threshold=0.5, k=min(_K, len(y_test)))
         rows.append({**{m: found[m] for m in METRIC_COLUMNS if m in found}, "fit_seconds": seconds})
     metrics = pd.DataFrame(rows, index=pd.Index(chosen, name="method"), columns=list(METRIC_COLUMNS))
