@@ -27,29 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 from sklearn.metrics import f1_score
 
 from _common import CREDITCARD_SAMPLE, load_average
 from genfin.models import SGANClassifier
-from genfin.training import make_generators
-from genfin.training.sgan_task import unweighted_logits
 from semi_design import design_splits, load_design_data
-
-
-def out_of_fold_proba(model: SGANClassifier, X_train: pd.DataFrame, y_semi: np.ndarray, seed: int):
-    """Each labelled row's fraud probability from the member that held it out, and its label."""
-    labels = model._check_y(y_semi, len(y_semi))
-    folds = model._validation_folds(labels, make_generators(seed)[0])  # as fit drew them
-    inputs = model._to_model_space(X_train.to_numpy(np.float32))
-    weights = torch.tensor(model.class_weights_[:2])
-    probas, truth = [], []
-    with torch.inference_mode():
-        for member, fold in zip(model.module_.members, folds, strict=True):
-            logits = unweighted_logits(member(inputs[fold]).double(), weights)
-            probas.append(torch.softmax(logits, dim=1)[:, 1].numpy())
-            truth.append(labels[fold])
-    return np.concatenate(probas), np.concatenate(truth)
 
 
 def best_threshold(proba: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -74,7 +56,8 @@ def main() -> None:
     rows = []
     for seed, budget, X_train, X_test, y_semi, y_test in design_splits(X, y, args.seeds, args.budgets):
         model = SGANClassifier(random_state=seed).fit(X_train, y_semi)
-        oof, truth = out_of_fold_proba(model, X_train, y_semi, seed)
+        # Each labelled row's fraud probability from the member that held it out.
+        oof, truth = model.validation_proba_[:, 1], y_semi[model.validation_rows_]
         argmax, oof_f1 = best_threshold(oof, truth)
         test = model.predict_proba(X_test)[:, 1]
         row = {"seed": seed, "budget": budget, "oof-argmax t": argmax, "half-f1 t": oof_f1 / 2}

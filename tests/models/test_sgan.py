@@ -326,6 +326,39 @@ def test_members_return_the_epoch_of_the_best_pooled_score(data):
         assert scores["val_loss"] == pytest.approx(history[model.best_epoch_ - 1]["val_loss"], rel=1e-5)
 
 
+def test_held_out_probabilities_are_those_that_chose_the_epoch(data, tmp_path):
+    X, _, y = data
+    model = SGANClassifier(random_state=0, **{**FAST, "n_members": 3, "patience": 2}).fit(X, y)
+    # Every labelled row was held out by one member: its probabilities come from that member.
+    np.testing.assert_array_equal(model.validation_rows_, np.flatnonzero(y != -1))
+    assert model.validation_proba_.shape == (20, 2)
+    np.testing.assert_allclose(model.validation_proba_.sum(axis=1), 1.0)
+    # They are the pooled out-of-fold predictions the returned epoch was chosen on.
+    chosen = model.history_[model.best_epoch_ - 1]
+    labels = model._check_y(y, len(y))[model.validation_rows_]
+    proba = torch.from_numpy(model.validation_proba_)
+    scores = validation_logs(torch.from_numpy(labels), proba)
+    for name in ("val_f1", "val_auprc", "val_loss"):
+        assert scores[name] == pytest.approx(chosen[name], rel=1e-5), name
+    # Not the ensemble's: each row's own member never trained on it.
+    assert not np.allclose(model.validation_proba_, model.predict_proba(X[model.validation_rows_]))
+    model.save(tmp_path / "sgan")
+    loaded = genfin.load(tmp_path / "sgan")
+    np.testing.assert_array_equal(loaded.validation_rows_, model.validation_rows_)
+    np.testing.assert_array_equal(loaded.validation_proba_, model.validation_proba_)
+
+
+def test_one_member_holds_out_its_validation_share_and_none_without_validation(fitted, data):
+    X, _, y = data
+    # One member: the held-out rows' probabilities are the model's own.
+    assert len(fitted.validation_rows_) == fitted.n_validation_ and set(y[fitted.validation_rows_]) == set(
+        CLASSES
+    )
+    np.testing.assert_allclose(fitted.validation_proba_, fitted.predict_proba(X[fitted.validation_rows_]))
+    without = SGANClassifier(random_state=0, **{**FAST, "epochs": 1, "validation_fraction": 0}).fit(X, y)
+    assert without.validation_rows_.shape == (0,) and without.validation_proba_.shape == (0, 2)
+
+
 def test_bfloat16_training_still_learns(data):
     X, _, y = data
     model = SGANClassifier(random_state=0, precision="bfloat16", **FAST).fit(X, y)

@@ -238,6 +238,15 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
     member_histories_ : list of list of dict
         Per member and epoch, the validation scores on its own fold (``val_loss``, ``val_f1``,
         ...) and ``best_epoch``; with one member, ``[history_]``.
+    validation_rows_ : numpy.ndarray of int
+        The labelled rows (indices into the ``X`` given to ``fit``) held out for validation, sorted;
+        empty with ``validation_fraction=0``.
+    validation_proba_ : numpy.ndarray of shape (len(validation_rows_), n_classes)
+        Each of those rows' class probabilities from the returned model's member(s) that did not
+        train on it (averaged when a class with fewer rows than members lent a row to several
+        folds): out-of-fold predictions, the ones that chose the returned epoch. They judge the
+        model or choose a decision threshold without a test split, e.g. with
+        ``sklearn.metrics.precision_recall_curve(y[validation_rows_], validation_proba_[:, 1])``.
     class_weights_ : list of float
         The ``K + 1`` class weights of training (the fake class last). They are divided back out
         of the predictions: ``predict_proba`` gives probabilities at the labelled rows' class
@@ -509,7 +518,20 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         # The classifier of each member is its averaged discriminator when there is one.
         members = [SGANNetworks(task.generator, task.classifier) for task in tasks]
         self.module_ = (members[0] if len(members) == 1 else SGANEnsemble(members)).eval()
+        self.validation_rows_, self.validation_proba_ = self._held_out_proba(inputs, folds)
         return self
+
+    def _held_out_proba(self, inputs: torch.Tensor, folds: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The held-out rows and their probabilities from the returned member(s) that held each one out."""
+        rows = np.unique(np.concatenate(folds))
+        total = np.zeros((len(rows), len(self.classes_)))
+        times_held_out = np.zeros(len(rows))
+        for member, fold in zip(self._members(), folds, strict=True):
+            if len(fold):
+                at = np.searchsorted(rows, fold)
+                total[at] += torch.exp(self._member_log_proba(member, inputs[fold])).numpy()
+                times_held_out[at] += 1
+        return rows.astype(np.int64), total / np.maximum(times_held_out, 1)[:, None]
 
     def _validation_folds(self, labels: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
         """The labelled rows each member holds out for validation (empty arrays without validation)."""
@@ -647,18 +669,24 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         else:
             names = self.feature_names_in_ if isinstance(X, pd.DataFrame) else None
             rows = check_features(X, n_features=self.n_features_in_, feature_names=names, owner=owner)
-        inputs = self._to_model_space(rows).to(self._device())
-        module = self.module_.eval()
-        members = list(module.members) if isinstance(module, SGANEnsemble) else [module]
-        weights = torch.tensor(self.class_weights_[: len(self.classes_)])
-        log_probas = []
-        with torch_threads(self._threads()), torch.inference_mode():
-            for member in members:
-                logits = torch.cat([member(chunk) for chunk in inputs.split(_CHUNK)]).cpu().double()
-                log_probas.append(torch.log_softmax(unweighted_logits(logits, weights), dim=1))
+        inputs = self._to_model_space(rows)
+        members = self._members()
+        log_probas = [self._member_log_proba(member, inputs) for member in members]
         # The log of the members' mean probabilities (softmax turns it back into them); for one
         # member its log-probabilities, which differ from its logits by a constant per row.
         return torch.logsumexp(torch.stack(log_probas), dim=0) - np.log(len(members))
+
+    def _members(self) -> list[SGANNetworks]:
+        module = self.module_.eval()
+        return list(module.members) if isinstance(module, SGANEnsemble) else [module]
+
+    def _member_log_proba(self, member: SGANNetworks, inputs: torch.Tensor) -> torch.Tensor:
+        """One member's log-probabilities (float64, on the CPU) of the real classes, training weights out."""
+        weights = torch.tensor(self.class_weights_[: len(self.classes_)])
+        inputs = inputs.to(self._device())
+        with torch_threads(self._threads()), torch.inference_mode():
+            logits = torch.cat([member(chunk) for chunk in inputs.split(_CHUNK)]).cpu().double()
+        return torch.log_softmax(unweighted_logits(logits, weights), dim=1)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Probability of each class in ``classes_`` order, shape (n, n_classes).
@@ -686,6 +714,8 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
             "classes": self.classes_.tolist(),
             "class_weights": self.class_weights_,
             "scaler": None if self.scaler_ is None else self.scaler_.to_dict(),
+            "validation_rows": self.validation_rows_.tolist(),
+            "validation_proba": self.validation_proba_.tolist(),
         }
 
     def _restore_extra_state(self, state: dict[str, Any]) -> None:
@@ -695,6 +725,10 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         if self.image_shape_ is not None:
             self.image_shape_ = tuple(int(s) for s in self.image_shape_)
         self.scaler_ = None if state.get("scaler") is None else scaler_from_dict(state["scaler"])
+        # Models saved before the held-out predictions were kept have none.
+        self.validation_rows_ = np.asarray(state.get("validation_rows", []), dtype=np.int64)
+        proba = state.get("validation_proba", [])
+        self.validation_proba_ = np.asarray(proba, dtype=np.float64).reshape(len(proba), len(self.classes_))
 
     @classmethod
     def _from_saved(cls, saved: SavedModel) -> SGANClassifier:
