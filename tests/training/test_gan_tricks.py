@@ -8,20 +8,17 @@ from torch import nn
 
 from genfin.nn.gan import MLPDiscriminator, MLPGenerator
 from genfin.training import Checkpoint, Trainer, seeded
-from genfin.training.gan_task import GANTask, frozen
-from genfin.training.gan_tricks import (
+from genfin.training.gan_stabilisers import (
     AveragedCopy,
     FrozenCopy,
-    GANTricks,
     GeneratorSchedule,
     HistoricalAveraging,
     InstanceNoise,
-    LabelTargets,
     ReplayBuffer,
-    generator_loss,
     nearest_neighbour_entropy,
-    sample_latent,
 )
+from genfin.training.gan_task import GANTask, frozen
+from genfin.training.gan_tricks import GANTricks, LabelTargets, generator_loss, sample_latent
 
 
 def _gen(seed=0):

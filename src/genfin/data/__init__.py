@@ -6,10 +6,10 @@ from genfin.data.creditcard import CREDITCARD_COLUMNS, CREDITCARD_FEATURES, load
 from genfin.data.mnist import ImageSet, fetch_mnist, images_to_unit, load_mnist, read_idx
 from genfin.data.mnist_sample import load_mnist_sample
 from genfin.data.openml import fetch_creditcard
+from genfin.data.power_scaling import PowerScaler
 from genfin.data.scaling import (
     IdentityScaler,
     MinMaxScaler,
-    PowerScaler,
     StandardScaler,
     make_scaler,
     scaler_from_dict,

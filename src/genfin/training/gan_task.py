@@ -17,18 +17,20 @@ from typing import Any
 import torch
 from torch import nn
 
-from genfin.training.gan_tricks import (
+from genfin.training.gan_stabilisers import (
     AveragedCopy,
     FrozenCopy,
-    GANTricks,
     GeneratorSchedule,
     HistoricalAveraging,
     InstanceNoise,
-    LabelTargets,
     ReplayBuffer,
+    nearest_neighbour_entropy,
+)
+from genfin.training.gan_tricks import (
+    GANTricks,
+    LabelTargets,
     discriminator_loss,
     generator_loss,
-    nearest_neighbour_entropy,
     sample_latent,
 )
 from genfin.training.optim import adam

@@ -37,8 +37,9 @@ from sklearn.metrics import average_precision_score, f1_score
 from torch import nn
 
 from genfin.nn.sgan import SGANDiscriminator
+from genfin.training.gan_stabilisers import AveragedCopy
 from genfin.training.gan_task import frozen
-from genfin.training.gan_tricks import AveragedCopy, sample_latent
+from genfin.training.gan_tricks import sample_latent
 from genfin.training.optim import adam
 
 __all__ = [
