@@ -157,6 +157,11 @@ def test_score_writes_the_scores_and_judges_the_labelled_rows(saved_sgan, rows, 
     )
     found = json.loads(capsys.readouterr().out)
     assert found["n"] == 1_500 and found["n_flagged"] == flagged and 0 <= found["metrics"]["auprc"] <= 1
+    assert found["threshold"] == 0.5
+    args = ["semi", "score", "--model", str(saved_sgan), "--data", str(rows), "--out", str(out)]
+    assert main([*args, "--threshold", "0.2"]) == 0
+    assert "flagged (fraud probability above 0.2)" in capsys.readouterr().out
+    assert pd.read_csv(out)["flagged"].sum() == (scores["fraud_probability"] > 0.2).sum()
 
 
 def test_score_with_other_columns_exits_2(saved_sgan, rows, tmp_path, capsys):

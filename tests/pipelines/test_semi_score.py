@@ -109,3 +109,20 @@ def test_bad_labels_and_k_stop_it(saved, tmp_path):
         score_with_sgan(folder, tmp_path / "rows.csv")
     with pytest.raises(ValueError, match="k must be at least 1"):
         score_with_sgan(folder, tmp_path / "rows.csv", k=0)
+    with pytest.raises(ValueError, match="threshold must be between 0 and 1"):
+        score_with_sgan(folder, tmp_path / "rows.csv", threshold=1.0)
+
+
+def test_another_threshold_flags_and_judges_at_it(saved, tmp_path):
+    _, folder = saved
+    _frame().to_csv(tmp_path / "rows.csv", index=False)
+    own = score_with_sgan(folder, tmp_path / "rows.csv")
+    proba = own.scores["fraud_probability"].to_numpy()
+    threshold = float(np.quantile(proba, 0.8))  # flags the top fifth, whatever the model learned
+    lower = score_with_sgan(folder, tmp_path / "rows.csv", threshold=threshold)
+    assert lower.threshold == threshold and own.threshold == 0.5
+    assert lower.scores["flagged"].tolist() == (proba > threshold).astype(int).tolist()
+    flagged = int((proba > threshold).sum())
+    assert lower.n_flagged == flagged and lower.metrics["precision"] * flagged == pytest.approx(
+        ((proba > threshold) & (_frame()["Class"].to_numpy() == 1)).sum()
+    )

@@ -154,17 +154,24 @@ def score(
     ),
     time_column: str = typer.Option("Time", "--time-column", help="Column kept out of the features."),
     k: int = typer.Option(100, "--k", help="Review-queue size for precision at k."),
+    threshold: float = typer.Option(
+        THRESHOLD,
+        "--threshold",
+        help="Flag a row when its fraud probability is above this (0.5: the SGAN's own decision).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the counts and metrics as JSON."),
 ) -> None:
-    """Score every row of --data with a saved SGAN: its fraud probability, flagged above 0.5."""
-    result = score_with_sgan(model_path, data, label_column=label_column, time_column=time_column, k=k)
+    """Score every row of --data with a saved SGAN: its fraud probability, flagged above --threshold."""
+    result = score_with_sgan(
+        model_path, data, label_column=label_column, time_column=time_column, k=k, threshold=threshold
+    )
     written = write_scores(result, out)
     if as_json:
         summary = {
             "data": result.source,
             "n": len(result.scores),
             "n_flagged": result.n_flagged,
-            "threshold": THRESHOLD,
+            "threshold": result.threshold,
             "scores": str(written),
             "metrics": result.metrics,
             "no_metrics_reason": result.no_metrics_reason,
@@ -173,7 +180,7 @@ def score(
         return
     typer.echo(
         f"scored {len(result.scores):,} rows, {result.n_flagged:,} flagged (fraud probability above "
-        f"{THRESHOLD}); wrote {written}"
+        f"{result.threshold:g}); wrote {written}"
     )
     if result.no_metrics_reason is not None:
         typer.echo(f"no metrics: {result.no_metrics_reason}")

@@ -1,8 +1,9 @@
 """``genfin semi score``: score transactions with an SGAN that ``genfin semi train --out`` saved.
 
 The SGAN flags a row when its fraud probability is above 0.5 (its ``predict``: the more probable
-class). A file with a label column gets its labelled rows (0 or 1; ``-1`` rows are scored but not
-counted) judged as ``genfin semi train`` judges its test rows.
+class) or above another threshold, chosen for example on the out-of-fold probabilities the model
+keeps (``validation_proba_``). A file with a label column gets its labelled rows (0 or 1; ``-1``
+rows are scored but not counted) judged as ``genfin semi train`` judges its test rows.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from genfin.pipelines.semi import fraud_probability, read_semi_data
 
 __all__ = ["SemiScores", "score_with_sgan", "write_scores"]
 
-#: The SGAN's decision: a row is flagged when its fraud probability is above this.
+#: The SGAN's own decision (``predict``): a row is flagged when its fraud probability is above this.
 THRESHOLD = 0.5
 
 
@@ -33,6 +34,8 @@ class SemiScores:
     #: ``row`` (data rows from 1, as in the file), ``fraud_probability``, ``flagged`` (0 or 1).
     scores: pd.DataFrame
     source: str
+    #: A row is flagged when its fraud probability is above this.
+    threshold: float
     #: ``detection_metrics`` on the rows labelled 0 or 1; ``None`` without a label column.
     metrics: dict[str, float] | None
     #: Why there are no metrics although the file has a label column (one class only), else ``None``.
@@ -51,6 +54,7 @@ def score_with_sgan(
     label_column: str = "Class",
     time_column: str | None = "Time",
     k: int = 100,
+    threshold: float = THRESHOLD,
 ) -> SemiScores:
     """Score every row of ``data_path`` with the SGAN saved in ``model_path``.
 
@@ -65,6 +69,8 @@ def score_with_sgan(
         Columns kept out of the features, as in training.
     k
         Review-queue size for precision at k (at most the number of labelled rows).
+    threshold
+        Flag a row when its fraud probability is above this (0.5: the SGAN's ``predict``).
 
     Returns
     -------
@@ -80,6 +86,8 @@ def score_with_sgan(
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be between 0 and 1 (a fraud probability), got {threshold}")
     model = load(model_path)
     if not isinstance(model, SGANClassifier) or model.kind_ != "tabular":
         kind = type(model).__name__ + (" of images" if isinstance(model, SGANClassifier) else "")
@@ -100,20 +108,20 @@ def score_with_sgan(
         {
             "row": np.arange(1, len(X) + 1),
             "fraud_probability": proba,
-            "flagged": (proba > THRESHOLD).astype(np.int64),
+            "flagged": (proba > threshold).astype(np.int64),
         }
     )
     if y is None:
-        return SemiScores(scores, str(source), None)
+        return SemiScores(scores, str(source), threshold, None)
     labelled = y >= 0
     if len(np.unique(y[labelled])) < 2:
         n = int(labelled.sum())
         reason = f"its {n:,} labelled rows are all of one class" if n else "every row is unlabelled (-1)"
-        return SemiScores(scores, str(source), None, no_metrics_reason=reason)
+        return SemiScores(scores, str(source), threshold, None, no_metrics_reason=reason)
     metrics = detection_metrics(
-        y[labelled], proba[labelled], threshold=THRESHOLD, k=min(k, int(labelled.sum()))
+        y[labelled], proba[labelled], threshold=threshold, k=min(k, int(labelled.sum()))
     )
-    return SemiScores(scores, str(source), metrics)
+    return SemiScores(scores, str(source), threshold, metrics)
 
 
 def _training_columns(model: SGANClassifier, X: pd.DataFrame, source: str) -> pd.DataFrame:
