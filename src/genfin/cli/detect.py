@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from genfin.cli._text import metric_lines
 from genfin.models import AutoencoderDetector, load
 from genfin.pipelines import read_transactions
 
@@ -127,7 +128,5 @@ def evaluate(
     if as_json:
         typer.echo(json.dumps(metrics, indent=2))
         return
-    width = max(len(name) for name in metrics)
-    for name, value in metrics.items():
-        shown = f"{value:,.0f}" if name in ("n", "n_fraud") else f"{value:.4f}"
-        typer.echo(f"{name:<{width}}  {shown}")
+    for line in metric_lines(metrics):
+        typer.echo(line)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 
+from genfin.cli._text import metric_lines
 from genfin.pipelines.semi import METHODS, SemiResult, parse_methods, run_semi
 from genfin.pipelines.semi_score import THRESHOLD, score_with_sgan, write_scores
 
@@ -186,7 +187,5 @@ def score(
         typer.echo(f"no metrics: {result.no_metrics_reason}")
     if result.metrics is not None:
         typer.echo("on the labelled rows:")
-        width = max(len(name) for name in result.metrics)
-        for name, value in result.metrics.items():
-            shown = f"{value:,.0f}" if name in ("n", "n_fraud") else f"{value:.4f}"
-            typer.echo(f"  {name:<{width}}  {shown}")
+        for line in metric_lines(result.metrics, indent="  "):
+            typer.echo(line)

@@ -669,7 +669,7 @@ class SGANClassifier(ClassifierMixin, TorchEstimator):
         else:
             names = self.feature_names_in_ if isinstance(X, pd.DataFrame) else None
             rows = check_features(X, n_features=self.n_features_in_, feature_names=names, owner=owner)
-        inputs = self._to_model_space(rows)
+        inputs = self._to_model_space(rows).to(self._device())  # once for all members
         members = self._members()
         log_probas = [self._member_log_proba(member, inputs) for member in members]
         # The log of the members' mean probabilities (softmax turns it back into them); for one
